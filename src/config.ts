@@ -1,0 +1,343 @@
+/**
+ * Configuration: read once from the environment into a typed, validated object.
+ *
+ * Variable names follow the seed document (`SECRET_KEY`, `EMAIL__SMTP_HOST`, ...). Every problem found is
+ * collected so that an operator sees all of them at once, one line each, instead of fixing them one by one.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Cron } from 'croner';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export type DatabaseConfig =
+  | { dialect: 'sqlite'; path: string }
+  | { dialect: 'postgres'; url: string; poolMax: number };
+
+export interface EmailConfig {
+  smtpHost: string | null;
+  smtpPort: number;
+  smtpUsername: string | null;
+  smtpPassword: string | null;
+  fromAddress: string;
+  useTls: boolean;
+}
+
+export interface AggregationConfig {
+  /** Total privacy budget per cell and month. */
+  epsilon: number;
+  /** Share of `epsilon` spent on the actual-hours sum; the rest goes to planned hours. */
+  epsilonActualShare: number;
+  kMin: number;
+  weeklyHoursCap: number;
+  minDaysPerUser: number;
+  graceDays: number;
+  /** Cron expression (UTC) for the in-process daily job, or null when disabled. */
+  cron: string | null;
+}
+
+export interface Config {
+  nodeEnv: NodeEnv;
+  isProduction: boolean;
+  host: string;
+  port: number;
+  logLevel: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  migrateOnStart: boolean;
+  secretKey: string;
+  emailHashSecret: string;
+  email: EmailConfig;
+  adminUsername: string;
+  adminPassword: string | null;
+  demo: { email: string; code: string } | null;
+  docsEnabled: boolean;
+  metricsEnabled: boolean;
+  corsOrigins: string[];
+  trustedProxies: string[];
+  timezone: string;
+  currentTermsVersion: string;
+  currentPrivacyVersion: string;
+  aggregation: AggregationConfig;
+  feedbackRetentionDays: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const MIN_SECRET_LENGTH = 32;
+
+/** Reads `.env` from the working directory into `process.env` without overriding variables already set. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+
+  const nodeEnv = read.oneOf('NODE_ENV', ['development', 'production', 'test'], 'development');
+  const isProduction = nodeEnv === 'production';
+  const dataDir = path.resolve(read.string('DATA_DIR') ?? './data');
+
+  const database = parseDatabaseUrl(env.DATABASE_URL, dataDir, isProduction, problems, read);
+
+  const secrets = readSecrets(env, dataDir, isProduction, problems);
+
+  const demoEmail = read.string('DEMO__EMAIL');
+  const demoCode = read.string('DEMO__CODE');
+  if ((demoEmail === null) !== (demoCode === null)) {
+    problems.push('DEMO__EMAIL and DEMO__CODE must be set together (or neither)');
+  }
+  if (demoCode !== null && !/^\d{6}$/.test(demoCode)) {
+    problems.push('DEMO__CODE must be exactly 6 digits');
+  }
+
+  const epsilon = read.number('EPSILON', 1.0, { min: 0, exclusiveMin: true });
+  const config: Config = {
+    nodeEnv,
+    isProduction,
+    host: read.string('HOST') ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
+    port: read.integer('PORT', 8000, { min: 0, max: 65535 }),
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    dataDir,
+    database,
+    migrateOnStart: read.boolean('MIGRATE_ON_START', true),
+    secretKey: secrets.secretKey,
+    emailHashSecret: secrets.emailHashSecret,
+    email: {
+      smtpHost: read.string('EMAIL__SMTP_HOST'),
+      smtpPort: read.integer('EMAIL__SMTP_PORT', 587, { min: 1, max: 65535 }),
+      smtpUsername: read.string('EMAIL__SMTP_USERNAME'),
+      smtpPassword: read.string('EMAIL__SMTP_PASSWORD'),
+      fromAddress: read.string('EMAIL__FROM_ADDRESS') ?? 'Open Working Hours <noreply@openworkinghours.org>',
+      useTls: read.boolean('EMAIL__USE_TLS', true),
+    },
+    adminUsername: read.string('ADMIN_USERNAME') ?? 'admin',
+    adminPassword: read.string('ADMIN_PASSWORD'),
+    demo: demoEmail !== null && demoCode !== null ? { email: demoEmail.trim().toLowerCase(), code: demoCode } : null,
+    docsEnabled: read.boolean('DOCS_ENABLED', !isProduction),
+    metricsEnabled: read.boolean('METRICS_ENABLED', true),
+    corsOrigins: read.list('CORS_ORIGINS'),
+    trustedProxies: read.list('TRUSTED_PROXIES'),
+    timezone: read.timezone('TIMEZONE', 'Europe/Berlin'),
+    currentTermsVersion: read.string('CURRENT_TERMS_VERSION') ?? '2026-01',
+    currentPrivacyVersion: read.string('CURRENT_PRIVACY_VERSION') ?? '2026-01',
+    aggregation: {
+      epsilon,
+      epsilonActualShare: read.number('EPSILON_ACTUAL_SHARE', 0.8, { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }),
+      kMin: read.integer('K_MIN', 10, { min: 2 }),
+      weeklyHoursCap: read.number('WEEKLY_HOURS_CAP', 100, { min: 1, max: 168 }),
+      minDaysPerUser: read.integer('MIN_DAYS_PER_USER', 7, { min: 1, max: 31 }),
+      graceDays: read.integer('AGGREGATION_GRACE_DAYS', 7, { min: 0, max: 365 }),
+      cron: read.cron('AGGREGATION_CRON', '0 3 * * *'),
+    },
+    feedbackRetentionDays: read.integer('FEEDBACK_RETENTION_DAYS', 90, { min: 1 }),
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function parseDatabaseUrl(
+  raw: string | undefined,
+  dataDir: string,
+  isProduction: boolean,
+  problems: string[],
+  read: Reader,
+): DatabaseConfig {
+  const poolMax = read.integer('DATABASE_POOL_MAX', 10, { min: 1, max: 1000 });
+  const url = raw?.trim();
+  if (!url) {
+    if (isProduction) problems.push('DATABASE_URL is required in production (e.g. postgresql://user:pass@host:5432/owh)');
+    return { dialect: 'sqlite', path: path.join(dataDir, 'owh.db') };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    try {
+      const parsed = new URL(url);
+      if (!parsed.hostname && !parsed.searchParams.get('host')) throw new Error('no host');
+    } catch {
+      problems.push('DATABASE_URL is not a valid PostgreSQL URL (expected postgresql://user:pass@host:5432/dbname)');
+    }
+    return { dialect: 'postgres', url, poolMax };
+  }
+  if (url.startsWith('sqlite:')) {
+    const file = sqlitePath(url);
+    if (!file) problems.push('DATABASE_URL has an empty SQLite path (expected sqlite:./data/owh.db)');
+    return { dialect: 'sqlite', path: file === ':memory:' ? file : path.resolve(file) };
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
+  problems.push(
+    `DATABASE_URL has an unsupported scheme${scheme ? ` '${scheme}:'` : ''}; use sqlite:PATH or postgresql://user:pass@host:port/db`,
+  );
+  return { dialect: 'sqlite', path: path.join(dataDir, 'owh.db') };
+}
+
+/**
+ * Accepts `sqlite:PATH` as well as the SQLAlchemy forms the seed's operators know:
+ * `sqlite:///relative.db`, `sqlite:////absolute/path.db` and `sqlite://` (in memory).
+ */
+export function sqlitePath(url: string): string {
+  if (url.startsWith('sqlite:///')) return url.slice('sqlite:///'.length);
+  if (url === 'sqlite://' || url === 'sqlite::memory:') return ':memory:';
+  if (url.startsWith('sqlite://')) return url.slice('sqlite://'.length);
+  return url.slice('sqlite:'.length);
+}
+
+/**
+ * In production both secrets must be given and long. In development a missing secret is generated once and
+ * kept in the data directory, so that tokens and e-mail hashes stay valid across restarts.
+ */
+function readSecrets(env: Env, dataDir: string, isProduction: boolean, problems: string[]) {
+  const names = ['SECRET_KEY', 'EMAIL_HASH_SECRET'] as const;
+  const given = Object.fromEntries(names.map((n) => [n, env[n]?.trim() || null])) as Record<
+    (typeof names)[number],
+    string | null
+  >;
+  if (isProduction) {
+    for (const name of names) {
+      const value = given[name];
+      if (!value) problems.push(`${name} is required in production (at least ${MIN_SECRET_LENGTH} characters)`);
+      else if (value.length < MIN_SECRET_LENGTH)
+        problems.push(`${name} is too short: ${value.length} characters, at least ${MIN_SECRET_LENGTH} required`);
+    }
+    return { secretKey: given.SECRET_KEY ?? '', emailHashSecret: given.EMAIL_HASH_SECRET ?? '' };
+  }
+  if (given.SECRET_KEY && given.EMAIL_HASH_SECRET) {
+    return { secretKey: given.SECRET_KEY, emailHashSecret: given.EMAIL_HASH_SECRET };
+  }
+  const stored = developmentSecrets(dataDir);
+  return {
+    secretKey: given.SECRET_KEY ?? stored.SECRET_KEY,
+    emailHashSecret: given.EMAIL_HASH_SECRET ?? stored.EMAIL_HASH_SECRET,
+  };
+}
+
+function developmentSecrets(dataDir: string): { SECRET_KEY: string; EMAIL_HASH_SECRET: string } {
+  const file = path.join(dataDir, 'secrets.json');
+  if (existsSync(file)) {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<Record<string, string>>;
+    if (stored.SECRET_KEY && stored.EMAIL_HASH_SECRET) {
+      return { SECRET_KEY: stored.SECRET_KEY, EMAIL_HASH_SECRET: stored.EMAIL_HASH_SECRET };
+    }
+  }
+  const secrets = {
+    SECRET_KEY: randomBytes(48).toString('base64url'),
+    EMAIL_HASH_SECRET: randomBytes(48).toString('base64url'),
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  return secrets;
+}
+
+interface NumberBounds {
+  min?: number;
+  max?: number;
+  exclusiveMin?: boolean;
+  exclusiveMax?: boolean;
+}
+
+/** Small typed readers that record a clear problem line instead of throwing. */
+class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  string(name: string): string | null {
+    const value = this.env[name]?.trim();
+    return value ? value : null;
+  }
+
+  integer(name: string, fallback: number, bounds: NumberBounds = {}): number {
+    const raw = this.string(name);
+    if (raw === null) return fallback;
+    if (!/^-?\d+$/.test(raw)) {
+      this.problems.push(`${name} must be a whole number, got '${raw}'`);
+      return fallback;
+    }
+    return this.checkBounds(name, Number(raw), bounds) ?? fallback;
+  }
+
+  number(name: string, fallback: number, bounds: NumberBounds = {}): number {
+    const raw = this.string(name);
+    if (raw === null) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value)) {
+      this.problems.push(`${name} must be a number, got '${raw}'`);
+      return fallback;
+    }
+    return this.checkBounds(name, value, bounds) ?? fallback;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.string(name)?.toLowerCase();
+    if (raw === undefined || raw === null) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    this.problems.push(`${name} must be true or false, got '${raw}'`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.string(name);
+    if (raw === null) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
+    return fallback;
+  }
+
+  list(name: string): string[] {
+    const raw = this.string(name);
+    if (raw === null) return [];
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  }
+
+  timezone(name: string, fallback: string): string {
+    const raw = this.string(name);
+    if (raw === null) return fallback;
+    try {
+      new Intl.DateTimeFormat('en-CA', { timeZone: raw });
+      return raw;
+    } catch {
+      this.problems.push(`${name} is not a known IANA time zone, got '${raw}'`);
+      return fallback;
+    }
+  }
+
+  cron(name: string, fallback: string): string | null {
+    const raw = this.string(name);
+    if (raw === null) return fallback;
+    if (['off', 'false', 'none', 'disabled'].includes(raw.toLowerCase())) return null;
+    try {
+      new Cron(raw, { paused: true, timezone: 'UTC' }).stop();
+      return raw;
+    } catch {
+      this.problems.push(`${name} must be a cron expression like '0 3 * * *' or 'off', got '${raw}'`);
+      return fallback;
+    }
+  }
+
+  private checkBounds(name: string, value: number, bounds: NumberBounds): number | null {
+    const { min, max, exclusiveMin, exclusiveMax } = bounds;
+    const tooLow = min !== undefined && (exclusiveMin ? value <= min : value < min);
+    const tooHigh = max !== undefined && (exclusiveMax ? value >= max : value > max);
+    if (tooLow || tooHigh) {
+      const low = min === undefined ? '' : `${exclusiveMin ? 'greater than' : 'at least'} ${min}`;
+      const high = max === undefined ? '' : `${exclusiveMax ? 'less than' : 'at most'} ${max}`;
+      this.problems.push(`${name} must be ${[low, high].filter(Boolean).join(' and ')}, got ${value}`);
+      return null;
+    }
+    return value;
+  }
+}

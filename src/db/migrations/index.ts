@@ -1,0 +1,11 @@
+/**
+ * The ordered list of migrations. Imported statically (not read from the file system) so that the same
+ * list works from TypeScript sources, from the built `dist/` and inside the Docker image.
+ * Add new migrations at the end; never edit one that has shipped.
+ */
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial.js';
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};

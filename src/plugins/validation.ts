@@ -1,0 +1,83 @@
+/**
+ * Request validation. Bodies are validated strictly: no type coercion ("60" is not a number of minutes) and
+ * no silent removal of unknown fields (they are refused). Query strings, path parameters and headers arrive
+ * as text, so there numbers and booleans are coerced.
+ */
+import Ajv, { type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+
+function createAjv(coerceTypes: boolean) {
+  const ajv = new Ajv.default({
+    coerceTypes,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false,
+  });
+  addFormats.default(ajv);
+  return ajv;
+}
+
+export function installValidation(app: FastifyInstance): void {
+  const strict = createAjv(false);
+  const coercing = createAjv(true);
+  const compiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema as object);
+  app.setValidatorCompiler(compiler);
+  app.setSchemaErrorFormatter((errors, dataVar) => {
+    const error = new Error(describeValidationError(errors as ErrorObject[], dataVar)) as Error & {
+      statusCode: number;
+    };
+    error.statusCode = 422;
+    return error;
+  });
+}
+
+const PART_NAMES: Record<string, string> = {
+  body: 'body',
+  querystring: 'query parameter',
+  params: 'path parameter',
+  headers: 'header',
+};
+
+/** One sentence naming the offending field, e.g. `planned_minutes: must be an integer`. */
+export function describeValidationError(errors: ErrorObject[], part: string): string {
+  const error = errors[0];
+  if (!error) return `Invalid ${PART_NAMES[part] ?? part}`;
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return `${[...path, String(params.missingProperty)].join('.')}: field required`;
+    case 'additionalProperties':
+      return `${[...path, String(params.additionalProperty)].join('.')}: unknown field`;
+  }
+  const field = path.length > 0 ? path.join('.') : (PART_NAMES[part] ?? part);
+  return `${field}: ${humanMessage(error)}`;
+}
+
+function humanMessage(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'type':
+      return `must be ${params.type === 'integer' ? 'an integer' : `of type ${String(params.type)}`}`;
+    case 'format':
+      return `must be a valid ${String(params.format)}`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+    case 'minLength':
+    case 'maxLength':
+    case 'pattern':
+    case 'enum':
+    case 'minProperties':
+    case 'maxProperties':
+    default:
+      return error.message ?? 'is invalid';
+  }
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const LONG = 'x'.repeat(32);
+const tempDir = () => mkdtempSync(path.join(tmpdir(), 'owh-config-'));
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  assert.fail('configuration was accepted');
+}
+
+describe('configuration', () => {
+  test('development works with no variables at all and generates secrets once', () => {
+    const dataDir = tempDir();
+    const first = loadConfig({ DATA_DIR: dataDir });
+    assert.equal(first.nodeEnv, 'development');
+    assert.equal(first.port, 8000);
+    assert.equal(first.host, '127.0.0.1');
+    assert.deepEqual(first.database, { dialect: 'sqlite', path: path.join(dataDir, 'owh.db') });
+    assert.ok(first.secretKey.length >= 32);
+    assert.ok(existsSync(path.join(dataDir, 'secrets.json')));
+    const second = loadConfig({ DATA_DIR: dataDir });
+    assert.equal(second.secretKey, first.secretKey, 'tokens survive a restart');
+    assert.equal(second.emailHashSecret, first.emailHashSecret, 'e-mail hashes survive a restart');
+    assert.notEqual(first.secretKey, first.emailHashSecret);
+    const mode = JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8'));
+    assert.equal(mode.SECRET_KEY, first.secretKey);
+  });
+
+  test('production listens on all interfaces and turns docs off', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      SECRET_KEY: LONG,
+      EMAIL_HASH_SECRET: LONG + 'y',
+      DATABASE_URL: 'postgresql://owh:pw@db:5432/owh',
+    });
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.docsEnabled, false);
+    assert.deepEqual(config.database, { dialect: 'postgres', url: 'postgresql://owh:pw@db:5432/owh', poolMax: 10 });
+  });
+
+  test('production refuses missing secrets and DATABASE_URL, one line per problem', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', DATA_DIR: tempDir() });
+    assert.equal(problems.length, 3);
+    assert.match(problems.join('\n'), /SECRET_KEY is required/);
+    assert.match(problems.join('\n'), /EMAIL_HASH_SECRET is required/);
+    assert.match(problems.join('\n'), /DATABASE_URL is required in production/);
+  });
+
+  test('production refuses secrets shorter than 32 characters', () => {
+    const problems = problemsOf({
+      NODE_ENV: 'production',
+      SECRET_KEY: 'short',
+      EMAIL_HASH_SECRET: 'x'.repeat(31),
+      DATABASE_URL: 'postgres://h/db',
+    });
+    assert.deepEqual(problems, [
+      'SECRET_KEY is too short: 5 characters, at least 32 required',
+      'EMAIL_HASH_SECRET is too short: 31 characters, at least 32 required',
+    ]);
+  });
+
+  test('invalid values are refused in every mode', () => {
+    for (const NODE_ENV of ['development', 'production']) {
+      const problems = problemsOf({
+        NODE_ENV,
+        SECRET_KEY: LONG,
+        EMAIL_HASH_SECRET: LONG,
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://localhost/owh',
+        DATA_DIR: tempDir(),
+      });
+      assert.ok(problems.includes("PORT must be a whole number, got 'eighty'"), problems.join('\n'));
+      assert.ok(problems.some((p) => /DATABASE_URL has an unsupported scheme 'mysql:'/.test(p)), problems.join('\n'));
+    }
+    assert.deepEqual(problemsOf({ PORT: '70000', DATA_DIR: tempDir() }), ['PORT must be at least 0 and at most 65535, got 70000']);
+    assert.match(problemsOf({ EMAIL__USE_TLS: 'maybe', DATA_DIR: tempDir() })[0]!, /EMAIL__USE_TLS must be true or false/);
+    assert.match(problemsOf({ TIMEZONE: 'Mars/Olympus', DATA_DIR: tempDir() })[0]!, /TIMEZONE is not a known IANA time zone/);
+    assert.match(problemsOf({ NODE_ENV: 'staging', DATA_DIR: tempDir() })[0]!, /NODE_ENV must be one of/);
+    assert.match(problemsOf({ DEMO__EMAIL: 'demo@example.org', DATA_DIR: tempDir() })[0]!, /must be set together/);
+  });
+
+  test('DATABASE_URL accepts sqlite:PATH and the SQLAlchemy forms', () => {
+    const dataDir = tempDir();
+    const sqlite = (url: string) => {
+      const db = loadConfig({ DATABASE_URL: url, DATA_DIR: dataDir }).database;
+      assert.equal(db.dialect, 'sqlite');
+      return db.dialect === 'sqlite' ? db.path : '';
+    };
+    assert.equal(sqlite('sqlite:./data/owh.db'), path.resolve('data/owh.db'));
+    assert.equal(sqlite('sqlite:/var/lib/owh/owh.db'), '/var/lib/owh/owh.db');
+    assert.equal(sqlite('sqlite:///relative.db'), path.resolve('relative.db'));
+    assert.equal(sqlite('sqlite:////absolute/path.db'), '/absolute/path.db');
+    assert.equal(sqlite('sqlite://'), ':memory:');
+    assert.equal(loadConfig({ DATABASE_URL: 'postgres://u@localhost/x', DATA_DIR: dataDir }).database.dialect, 'postgres');
+  });
+
+  test('CORS origins and trusted proxies are comma-separated lists', () => {
+    const config = loadConfig({
+      DATA_DIR: tempDir(),
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      TRUSTED_PROXIES: '10.0.0.1',
+    });
+    assert.deepEqual(config.corsOrigins, ['https://a.example', 'https://b.example']);
+    assert.deepEqual(config.trustedProxies, ['10.0.0.1']);
+    assert.deepEqual(loadConfig({ DATA_DIR: tempDir() }).corsOrigins, []);
+  });
+});

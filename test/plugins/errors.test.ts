@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Type } from 'typebox';
+import { AppError } from '../../src/errors.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+
+describe('error format', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({
+      beforeReady(app) {
+        // Test-only routes that exercise the shared validation and error handling.
+        app.post(
+          '/test/echo',
+          {
+            schema: {
+              body: Type.Object(
+                { minutes: Type.Integer({ minimum: 0, maximum: 1440 }), note: Type.Optional(Type.String({ maxLength: 5 })) },
+                { additionalProperties: false },
+              ),
+              querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1 })) }),
+            },
+          },
+          async (request) => ({ body: request.body, query: request.query }),
+        );
+        app.get('/test/boom', async () => {
+          throw new Error('secret internals: password=hunter2');
+        });
+        app.get('/test/app-error', async () => {
+          throw new AppError(409, 'Already exists', { 'x-extra': 'yes' });
+        });
+      },
+    });
+  });
+  after(async () => t.close());
+
+  const post = (payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }, url = '/test/echo') =>
+    t.app.inject({ method: 'POST', url, payload, headers });
+
+  test('unknown route: 404 with detail', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/nowhere' });
+    assert.equal(res.statusCode, 404);
+    assert.equal(typeof res.json().detail, 'string');
+  });
+
+  test('malformed JSON: 400', async () => {
+    const res = await post('{"minutes": ');
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json(), { detail: 'Malformed JSON in request body' });
+  });
+
+  test('body over 1 MB: 413', async () => {
+    const res = await post(JSON.stringify({ minutes: 1, note: 'x'.repeat(1024 * 1024) }));
+    assert.equal(res.statusCode, 413);
+    assert.match(res.json().detail, /too large/);
+  });
+
+  test('validation errors: 422 naming the field', async () => {
+    const cases: [string, RegExp][] = [
+      ['{}', /^minutes: field required$/],
+      ['{"minutes": "60"}', /^minutes: must be an integer$/],
+      ['{"minutes": 1.5}', /^minutes: must be an integer$/],
+      ['{"minutes": -1}', /^minutes: must be >= 0$/],
+      ['{"minutes": null}', /^minutes: must be an integer$/],
+      ['{"minutes": 1, "extra": true}', /^extra: unknown field$/],
+      ['{"minutes": 1, "note": "too long"}', /^note: /],
+      ['[1]', /^body: must be of type object$/],
+    ];
+    for (const [payload, detail] of cases) {
+      const res = await post(payload);
+      assert.equal(res.statusCode, 422, payload);
+      assert.match(res.json().detail, detail, payload);
+    }
+    const query = await t.app.inject({ method: 'POST', url: '/test/echo?limit=zero', payload: { minutes: 1 } });
+    assert.equal(query.statusCode, 422);
+    assert.match(query.json().detail, /^limit: /);
+  });
+
+  test('query strings are coerced, bodies are not', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/test/echo?limit=5', payload: { minutes: 60 } });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { body: { minutes: 60 }, query: { limit: 5 } });
+  });
+
+  test('unsupported content type: 415', async () => {
+    const res = await post('minutes=1', { 'content-type': 'application/x-www-form-urlencoded' });
+    assert.equal(res.statusCode, 415);
+    assert.equal(typeof res.json().detail, 'string');
+  });
+
+  test('unexpected errors: 500 without internals', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/test/boom' });
+    assert.equal(res.statusCode, 500);
+    assert.deepEqual(res.json(), { detail: 'Internal server error' });
+  });
+
+  test('service errors keep their status, detail and headers', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/test/app-error' });
+    assert.equal(res.statusCode, 409);
+    assert.deepEqual(res.json(), { detail: 'Already exists' });
+    assert.equal(res.headers['x-extra'], 'yes');
+  });
+
+  test('security headers on every response; no CORS by default', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/healthz', headers: { origin: 'https://evil.example' } });
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    assert.equal(res.headers['x-frame-options'], 'DENY');
+    assert.equal(res.headers['referrer-policy'], 'no-referrer');
+    assert.equal(res.headers['access-control-allow-origin'], undefined);
+    assert.equal(res.headers['strict-transport-security'], undefined, 'HSTS only in production');
+  });
+
+  test('OpenAPI document and Swagger UI', async () => {
+    const doc = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(doc.statusCode, 200);
+    assert.equal(doc.json().openapi, '3.0.3');
+    assert.ok(doc.json().paths['/healthz']);
+    const ui = await t.app.inject({ method: 'GET', url: '/docs' });
+    assert.ok([200, 302].includes(ui.statusCode));
+  });
+});
+
+describe('CORS and production headers', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ env: { CORS_ORIGINS: 'https://app.example', DOCS_ENABLED: 'false' } });
+  });
+  after(async () => t.close());
+
+  test('only listed origins get CORS headers', async () => {
+    const allowed = await t.app.inject({ method: 'GET', url: '/healthz', headers: { origin: 'https://app.example' } });
+    assert.equal(allowed.headers['access-control-allow-origin'], 'https://app.example');
+    const other = await t.app.inject({ method: 'GET', url: '/healthz', headers: { origin: 'https://evil.example' } });
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
+  });
+
+  test('Swagger UI can be disabled', async () => {
+    const ui = await t.app.inject({ method: 'GET', url: '/docs' });
+    assert.equal(ui.statusCode, 404);
+  });
+});
