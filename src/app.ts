@@ -12,6 +12,7 @@ import { installSecurity } from './plugins/security.js';
 import { installValidation } from './plugins/validation.js';
 import healthRoutes from './routes/health.js';
 import { systemClock, type Clock } from './services/clock.js';
+import { createServices } from './services/index.js';
 import './types.js';
 
 export interface AppOptions {
@@ -46,7 +47,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const database = options.database ?? openDatabase(config.database);
   app.decorate('config', config);
   app.decorate('database', database);
-  app.decorate('clock', options.clock ?? systemClock);
+  const clock = options.clock ?? systemClock;
+  app.decorate('clock', clock);
+  app.decorate('services', createServices({ config, database, clock }));
   if (!options.database) app.addHook('onClose', async () => database.destroy());
 
   installValidation(app);

@@ -54,9 +54,16 @@ export interface StatsByStateSpecialtyTable {
   created_at: string;
 }
 
+export interface RateLimitHitsTable {
+  id: string;
+  bucket: string;
+  hit_at: string;
+}
+
 export interface DB {
   users: UsersTable;
   work_events: WorkEventsTable;
   verification_codes: VerificationCodesTable;
   stats_by_state_specialty: StatsByStateSpecialtyTable;
+  rate_limit_hits: RateLimitHitsTable;
 }

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { DB } from '../schema.js';
+
+export class RateLimitRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async insertHit(bucket: string, at: Date): Promise<string> {
+    const id = randomUUID();
+    await this.db.insertInto('rate_limit_hits').values({ id, bucket, hit_at: at.toISOString() }).execute();
+    return id;
+  }
+
+  /** Number of hits after `since`, and the oldest of them. */
+  async window(bucket: string, since: Date): Promise<{ count: number; oldest: string | null }> {
+    const row = await this.db
+      .selectFrom('rate_limit_hits')
+      .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min('hit_at').as('oldest')])
+      .where('bucket', '=', bucket)
+      .where('hit_at', '>', since.toISOString())
+      .executeTakeFirstOrThrow();
+    return { count: Number(row.count), oldest: row.oldest ?? null };
+  }
+
+  async deleteHit(id: string): Promise<void> {
+    await this.db.deleteFrom('rate_limit_hits').where('id', '=', id).execute();
+  }
+
+  async purgeBefore(before: Date): Promise<number> {
+    const result = await this.db.deleteFrom('rate_limit_hits').where('hit_at', '<', before.toISOString()).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { AppError } from '../../src/errors.js';
+import { RateLimitRepository } from '../../src/db/repositories/rate-limits.js';
+import { RateLimiter } from '../../src/services/rate-limiter.js';
+import { openDatabase } from '../../src/db/index.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { MINUTE } from '../helpers/clock.js';
+import { backend } from '../helpers/database.js';
+
+const isRateLimited = (error: unknown) => error instanceof AppError && error.statusCode === 429;
+
+describe(`database rate limiter (${backend})`, () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp();
+  });
+  after(async () => t.close());
+
+  test('allows max hits per window, then 429 with a truthful Retry-After', async () => {
+    const limiter = t.app.services.rateLimiter;
+    const limits = [{ max: 3, windowMs: 15 * MINUTE }];
+    await limiter.hit('sequential', limits);
+    t.clock.advance(MINUTE);
+    await limiter.hit('sequential', limits);
+    await limiter.hit('sequential', limits);
+    const refused = await limiter.hit('sequential', limits).then(() => null, (e: unknown) => e);
+    assert.ok(isRateLimited(refused));
+    assert.equal((refused as AppError).headers['retry-after'], String(14 * 60), 'the first hit leaves the window in 14 minutes');
+    t.clock.advance(14 * MINUTE - 1000);
+    await assert.rejects(limiter.hit('sequential', limits), isRateLimited, 'refused hits do not count, but the window has not moved yet');
+    t.clock.advance(1001);
+    await limiter.hit('sequential', limits);
+    await limiter.hit('other-bucket', limits);
+  });
+
+  test('the strictest of several windows applies', async () => {
+    const limiter = t.app.services.rateLimiter;
+    const limits = [
+      { max: 2, windowMs: 10 * MINUTE },
+      { max: 3, windowMs: 60 * MINUTE },
+    ];
+    await limiter.hit('layered', limits);
+    await limiter.hit('layered', limits);
+    t.clock.advance(11 * MINUTE);
+    await limiter.hit('layered', limits);
+    await assert.rejects(limiter.hit('layered', limits), isRateLimited);
+  });
+
+  test('concurrent hits from separate connections never exceed the limit', async () => {
+    // Two pools on one database stand in for two server processes.
+    const other = openDatabase(t.config.database);
+    try {
+      const limiters = [t.app.services.rateLimiter, new RateLimiter(new RateLimitRepository(other.db), t.clock)];
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => limiters[i % 2]!.hit('burst', [{ max: 5, windowMs: 60 * MINUTE }])),
+      );
+      const passed = results.filter((r) => r.status === 'fulfilled').length;
+      assert.ok(passed <= 5 && passed >= 1, `passed: ${passed}`);
+      for (const r of results) if (r.status === 'rejected') assert.ok(isRateLimited(r.reason));
+    } finally {
+      await other.destroy();
+    }
+  });
+});
