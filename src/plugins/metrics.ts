@@ -1,0 +1,70 @@
+/**
+ * Prometheus metrics at GET /metrics: request counts and latencies by route and status, event-loop lag and
+ * other process metrics, database pool usage, and whatever gauges other parts of the service add through
+ * `collectors`. Each app has its own registry, so several apps in one process (tests) do not collide.
+ */
+import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
+import client from 'prom-client';
+
+export interface MetricsOptions {
+  /** Guards the endpoint (the admin credentials). */
+  preHandler: preHandlerHookHandler;
+  /** Extra gauges computed at scrape time, e.g. from the database. */
+  collectors?: ((registry: client.Registry) => void)[];
+}
+
+export async function installMetrics(app: FastifyInstance, options: MetricsOptions): Promise<void> {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+
+  const requests = new client.Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new client.Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from request received to response sent, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  const pool = app.database.pool;
+  if (pool) {
+    const gauge = (name: string, help: string, read: () => number) =>
+      new client.Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('db_pool_connections', 'Open PostgreSQL connections in this process', () => pool.totalCount);
+    gauge('db_pool_idle_connections', 'Idle PostgreSQL connections in this process', () => pool.idleCount);
+    gauge('db_pool_waiting_requests', 'Queries waiting for a free PostgreSQL connection', () => pool.waitingCount);
+  }
+  for (const collector of options.collectors ?? []) collector(registry);
+
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, not the URL, so that ids do not explode the label space.
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    };
+    requests.inc(labels);
+    duration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.get(
+    '/metrics',
+    { preHandler: options.preHandler, schema: { hide: true }, logLevel: 'warn' },
+    async (_request, reply) => {
+      reply.header('content-type', registry.contentType).header('cache-control', 'no-store');
+      return registry.metrics();
+    },
+  );
+}
