@@ -67,9 +67,10 @@ ol.logs code { grid-column: 1 / -1; color: var(--muted); overflow-wrap: anywhere
 @media (max-width: 600px) {
   main { padding: 8px; }
   table.stack thead { display: none; }
-  table.stack tr { display: grid; grid-template-columns: 1fr 1fr; border-bottom: 1px solid var(--line); padding: 4px 0; }
+  table.stack tr { display: grid; grid-template-columns: repeat(3, 1fr); border-bottom: 1px solid var(--line); padding: 4px 0; }
   table.stack td { border: 0; padding: 2px 4px; }
-  table.stack td::before { content: attr(data-label) ": "; color: var(--muted); font-size: 12px; }
+  table.stack td:nth-child(4) { grid-column: span 2; }
+  table.stack td::before { content: attr(data-label) " "; display: block; color: var(--muted); font-size: 11px; }
 }
 `;
 
@@ -107,6 +108,7 @@ const SCRIPT = String.raw`
 
   function setText(id, value) { $(id).textContent = value; }
   function count(n) { return numberFormat.format(n); }
+  function plural(n, one, many) { return count(n) + ' ' + (n === 1 ? one : many); }
   function hours(minutes) {
     var m = minutes % 60;
     return Math.floor(minutes / 60) + ':' + (m < 10 ? '0' : '') + m;
@@ -136,9 +138,9 @@ const SCRIPT = String.raw`
     setText('users-pending', count(data.users.pending) + ' pending');
     setText('events-total', count(data.work_events.total));
     setText('events-24h', count(data.work_events.last_24h));
-    setText('active-24h', count(data.active_users.last_24h) + ' active users');
+    setText('active-24h', plural(data.active_users.last_24h, 'active user', 'active users'));
     setText('events-7d', count(data.work_events.last_7d));
-    setText('active-7d', count(data.active_users.last_7d) + ' active users');
+    setText('active-7d', plural(data.active_users.last_7d, 'active user', 'active users'));
     setText('published-cells', count(data.published_cells));
     renderAggregation(data.last_aggregation);
     renderChart(data.submissions_per_day);
