@@ -6,13 +6,17 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/index.js';
+import { installAdminAuth } from './plugins/admin-auth.js';
 import { installDocs } from './plugins/docs.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { installSecurity } from './plugins/security.js';
 import { installValidation } from './plugins/validation.js';
+import adminRoutes from './routes/admin.js';
+import feedbackRoutes from './routes/feedback.js';
 import healthRoutes from './routes/health.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createServices } from './services/index.js';
+import { LogBuffer, type LogDestination } from './services/log-buffer.js';
 import './types.js';
 
 export interface AppOptions {
@@ -22,6 +26,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Fastify logger options; defaults to JSON logs at `config.logLevel`. */
   logger?: FastifyServerOptions['logger'];
+  /** Where the JSON log lines go besides the admin log buffer; defaults to stdout. */
+  logDestination?: LogDestination;
 }
 
 export function loggerOptions(config: Config) {
@@ -34,8 +40,11 @@ export function loggerOptions(config: Config) {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
+  // Every line the logger writes (already redacted) goes to stdout for operators and into the buffer that
+  // the admin log viewer reads.
+  const logBuffer = new LogBuffer();
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config),
+    logger: options.logger ?? { ...loggerOptions(config), stream: logBuffer.tee(options.logDestination ?? process.stdout) },
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
     bodyLimit: 1024 * 1024,
     // Idle keep-alive connections are closed on shutdown; requests in flight are finished first.
@@ -50,14 +59,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
   app.decorate('clock', clock);
   app.decorate('services', createServices({ config, database, clock }));
+  app.decorate('logBuffer', logBuffer);
   if (!options.database) app.addHook('onClose', async () => database.destroy());
 
   installValidation(app);
   installErrorHandling(app);
   await installSecurity(app, config);
   await installDocs(app, config);
+  installAdminAuth(app);
 
   await app.register(healthRoutes);
+  await app.register(feedbackRoutes);
+  await app.register(adminRoutes, { prefix: '/admin' });
 
   return app;
 }

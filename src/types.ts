@@ -1,8 +1,10 @@
 /** What the app decorates the Fastify instance with; available to every route as `app.<name>`. */
 import type { Config } from './config.js';
 import type { Database } from './db/index.js';
+import type { AdminAuthHook } from './plugins/admin-auth.js';
 import type { Clock } from './services/clock.js';
 import type { Services } from './services/index.js';
+import type { LogBuffer } from './services/log-buffer.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,5 +12,9 @@ declare module 'fastify' {
     database: Database;
     clock: Clock;
     services: Services;
+    /** HTTP Basic auth for operator endpoints; use as `onRequest` or `preHandler` hook. */
+    adminAuth: AdminAuthHook;
+    /** This process's most recent log records, for `GET /admin/logs`. */
+    logBuffer: LogBuffer;
   }
 }

@@ -8,7 +8,7 @@
  * - booleans are `boolean` in PostgreSQL and 0/1 in SQLite: read them with `Boolean(...)`; writes of
  *   `true`/`false` are turned into 1/0 for SQLite by `SqliteBooleanPlugin`.
  */
-import type { Generated, SqlBool } from 'kysely';
+import type { ColumnType, Generated, SqlBool } from 'kysely';
 
 export interface UsersTable {
   id: string;
@@ -60,10 +60,34 @@ export interface RateLimitHitsTable {
   hit_at: string;
 }
 
+export type FeedbackStatus = 'new' | 'resolved' | 'dismissed';
+
+export interface FeedbackTable {
+  id: string;
+  /** Set only when the sender was signed in; the report is deleted with the user. */
+  user_id: string | null;
+  /** Already scrubbed of e-mail addresses and phone numbers. */
+  description: string;
+  app_version: string | null;
+  build_number: string | null;
+  platform: string | null;
+  device_model: string | null;
+  os_version: string | null;
+  /**
+   * JSON object. Written as JSON text on both databases; PostgreSQL (`jsonb`) returns it parsed, SQLite
+   * (`text`) as text, so read it through the repository, which parses it.
+   */
+  app_state: ColumnType<unknown, string | null, string | null>;
+  status: ColumnType<FeedbackStatus, FeedbackStatus | undefined, FeedbackStatus>;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DB {
   users: UsersTable;
   work_events: WorkEventsTable;
   verification_codes: VerificationCodesTable;
   stats_by_state_specialty: StatsByStateSpecialtyTable;
   rate_limit_hits: RateLimitHitsTable;
+  feedback: FeedbackTable;
 }

@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/index.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import type { Clock } from '../../src/services/clock.js';
+import type { LogDestination } from '../../src/services/log-buffer.js';
 import { FakeClock } from './clock.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -35,6 +36,8 @@ export interface TestAppOptions {
   clock?: FakeClock;
   /** Hook to add test-only routes or decorations before the app is ready. */
   beforeReady?: (app: FastifyInstance) => void | Promise<void>;
+  /** Where log lines go besides the admin log buffer (default stdout); e.g. a no-op with LOG_LEVEL=info. */
+  logDestination?: LogDestination;
 }
 
 export function testEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -56,7 +59,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const database = openDatabase(config.database);
   await migrateToLatest(database.db);
   const clock = options.clock ?? new FakeClock();
-  const app = await buildApp({ config, database, clock: clock as Clock });
+  const app = await buildApp({ config, database, clock: clock as Clock, logDestination: options.logDestination });
   await options.beforeReady?.(app);
   await app.ready();
   return {

@@ -1,0 +1,65 @@
+/**
+ * HTTP Basic authentication for operator endpoints (`/admin/*`, `/metrics`): `app.adminAuth`, a hook to use
+ * as `onRequest` (preferred: it refuses before a body is even read) or `preHandler`.
+ *
+ * - Without `ADMIN_PASSWORD` every protected endpoint answers 503 and the rest of the service runs on.
+ * - Wrong credentials count against a per-IP limit in the database (10 per 15 minutes, shared by every
+ *   server process); once reached, even the right password gets 429 until the window has moved, so the
+ *   password cannot be guessed at speed. The limit is checked before the credentials.
+ * - Username and password are compared as SHA-256 digests with `timingSafeEqual`: equal-length inputs, so
+ *   neither their content nor their length shows in the response time.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, serviceUnavailable } from '../errors.js';
+import { MINUTES } from '../services/rate-limiter.js';
+
+export const ADMIN_REALM = 'Open Working Hours admin';
+export const ADMIN_FAILED_LOGIN_LIMIT = { max: 10, windowMs: 15 * MINUTES };
+
+export type AdminAuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/** `user:password` from a Basic `Authorization` header, or null when there is none or it is malformed. */
+export function parseBasicAuth(header: string | undefined): { username: string; password: string } | null {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!match) return null;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+const challenge = (detail: string) =>
+  new AppError(401, detail, { 'www-authenticate': `Basic realm="${ADMIN_REALM}", charset="UTF-8"` });
+
+export function installAdminAuth(app: FastifyInstance): void {
+  const { adminUsername, adminPassword } = app.config;
+  const expectedUser = digest(adminUsername);
+  const expectedPassword = adminPassword === null ? null : digest(adminPassword);
+  const limiter = app.services.rateLimiter;
+
+  const adminAuth: AdminAuthHook = async (request, reply) => {
+    // Whatever the outcome, nothing behind admin credentials may be kept by a browser or proxy cache.
+    reply.header('cache-control', 'no-store');
+    if (expectedPassword === null) throw serviceUnavailable('Admin dashboard disabled');
+
+    const bucket = `admin-login:${request.ip}`;
+    await limiter.check(bucket, [ADMIN_FAILED_LOGIN_LIMIT], 'Too many failed admin logins, please try again later');
+
+    const credentials = parseBasicAuth(request.headers.authorization);
+    // No credentials at all is how every browser starts (it asks the user after this 401): not a failure.
+    if (!credentials) throw challenge('Admin credentials required');
+
+    const userOk = timingSafeEqual(digest(credentials.username), expectedUser);
+    const passwordOk = timingSafeEqual(digest(credentials.password), expectedPassword);
+    if (userOk && passwordOk) return;
+
+    await limiter.record(bucket);
+    request.log.warn({ ip: request.ip }, 'admin login failed');
+    throw challenge('Invalid admin credentials');
+  };
+
+  app.decorate('adminAuth', adminAuth);
+}

@@ -1,0 +1,233 @@
+/**
+ * The admin dashboard in a real browser: the real app listening on a random local port, Debian's Chromium,
+ * seeded database rows. Set ADMIN_SCREENSHOT_DIR to keep screenshots of the desktop and phone layouts.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { insertPublishedCell, insertUser, insertWorkEvent } from '../helpers/admin-seed.js';
+import { launchChromium } from '../helpers/chromium.js';
+import { DAY, HOUR } from '../helpers/clock.js';
+import { backend } from '../helpers/database.js';
+
+const USERNAME = 'admin';
+const PASSWORD = 'browser-test-password';
+const XSS = '<img src=x onerror=alert(1)>';
+const SCREENSHOT_DIR = process.env.ADMIN_SCREENSHOT_DIR?.trim() || null;
+
+describe(`admin dashboard in Chromium (${backend})`, () => {
+  let t: TestApp;
+  let browser: Browser;
+  let baseUrl: string;
+  let xssFeedbackId: string;
+  let plainFeedbackId: string;
+
+  before(async () => {
+    t = await createTestApp({ env: { ADMIN_PASSWORD: PASSWORD, LOG_LEVEL: 'info' }, logDestination: { write: () => true } });
+    const db = t.database.db;
+    const now = t.clock.now().getTime();
+    const users = [await insertUser(db), await insertUser(db), await insertUser(db), await insertUser(db, { registered: false })];
+    for (let i = 0; i < 14; i++) {
+      await insertWorkEvent(db, {
+        userId: users[i % 3]!,
+        date: new Date(now - (i + 2) * DAY).toISOString().slice(0, 10),
+        createdAt: new Date(now - i * 2 * DAY - HOUR).toISOString(),
+        planned: 480,
+        actual: 480 + i * 15,
+      });
+    }
+    await insertPublishedCell(db, '2026-01', 'BE', 'internal_medicine');
+    plainFeedbackId = (await t.app.services.feedback.submit({ description: 'Calendar crashes on rotation', platform: 'android' })).id;
+    xssFeedbackId = (
+      await t.app.services.feedback.submit({
+        description: XSS,
+        device_model: '<script>alert(2)</script>',
+        app_state: { html: '<img src=y onerror=alert(3)>' },
+      })
+    ).id;
+    t.app.log.warn({ volume: 'data-7' }, 'disk nearly full on data-7');
+    t.app.log.info('routine maintenance tick');
+    t.app.log.error('<img src=z onerror=alert(4)> in a log line');
+
+    baseUrl = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  /** A logged-in page that records dialogs, script errors and CSP violations. */
+  async function openDashboard(options: { width?: number; beforeLoad?: (page: Page) => Promise<void> } = {}) {
+    const context: BrowserContext = await browser.newContext({
+      httpCredentials: { username: USERNAME, password: PASSWORD },
+      viewport: { width: options.width ?? 1200, height: 900 },
+      timezoneId: 'Europe/Berlin',
+    });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message: ConsoleMessage) => {
+      if (message.type() === 'error' && !/favicon|404/.test(message.text())) problems.push(message.text());
+    });
+    await options.beforeLoad?.(page);
+    const response = await page.goto(`${baseUrl}/admin`);
+    assert.equal(response?.status(), 200);
+    await page.locator('#status', { hasText: 'Updated' }).waitFor();
+    return { page, context, problems, dialogs };
+  }
+
+  const text = (page: Page, selector: string) => page.locator(selector).innerText();
+
+  test('logs in and shows the numbers that are in the database', async () => {
+    const { page, context, problems } = await openDashboard();
+    try {
+      const db = t.database.db;
+      const count = async (query: ReturnType<typeof sql<{ n: number }>>) => Number((await query.execute(db)).rows[0]!.n);
+      const registered = await count(sql<{ n: number }>`select count(*) as n from users where consent_accepted_at is not null`);
+      const pending = await count(sql<{ n: number }>`select count(*) as n from users where consent_accepted_at is null`);
+      const events = await count(sql<{ n: number }>`select count(*) as n from work_events`);
+      const since = (ms: number) => new Date(t.clock.now().getTime() - ms).toISOString();
+      const last7d = await count(sql<{ n: number }>`select count(*) as n from work_events where created_at >= ${since(7 * DAY)}`);
+      const cells = await count(sql<{ n: number }>`select count(*) as n from stats_by_state_specialty`);
+
+      assert.equal(await text(page, '#users-registered'), String(registered));
+      assert.equal(await text(page, '#users-pending'), `${pending} pending`);
+      assert.equal(await text(page, '#events-total'), String(events));
+      assert.equal(await text(page, '#events-7d'), String(last7d));
+      assert.equal(await text(page, '#published-cells'), String(cells));
+      assert.equal(await text(page, '#feedback-new'), '2');
+      assert.equal(await text(page, '#aggregation'), 'none yet');
+
+      const rows = page.locator('#recent-body tr');
+      assert.equal(await rows.count(), 10);
+      const newest = await db.selectFrom('work_events').selectAll().orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+      const firstRow = await rows.first().locator('td').allInnerTexts();
+      assert.equal(firstRow[0], newest.date);
+      assert.equal(firstRow[1], '8:00');
+      assert.equal(firstRow[2], `${Math.floor(newest.actual_minutes / 60)}:${String(newest.actual_minutes % 60).padStart(2, '0')}`);
+      assert.match(firstRow[4] ?? '', /^[0-9a-f]{8}$/);
+
+      const bars = page.locator('#chart svg rect.bar');
+      assert.equal(await bars.count(), 30);
+      const charted = await bars.evaluateAll((nodes) => nodes.reduce((sum, n) => sum + Number(n.getAttribute('data-count')), 0));
+      assert.equal(charted, events, 'every seeded event was submitted within the last 30 days');
+      assert.deepEqual(problems, [], 'no script errors and no Content-Security-Policy violations');
+      if (SCREENSHOT_DIR) await page.screenshot({ path: path.join(SCREENSHOT_DIR, `admin-desktop-${backend}.png`), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('changing a feedback status is saved and survives a reload', async () => {
+    const { page, context, problems } = await openDashboard();
+    try {
+      const item = page.locator(`#feedback-list li[data-id="${plainFeedbackId}"]`);
+      await item.locator('select').selectOption('resolved');
+      await item.locator('.badge', { hasText: 'resolved' }).waitFor();
+      await page.locator('#feedback-counts', { hasText: '1 resolved' }).waitFor();
+      const row = await t.database.db.selectFrom('feedback').select('status').where('id', '=', plainFeedbackId).executeTakeFirst();
+      assert.equal(row?.status, 'resolved');
+
+      await page.reload();
+      await page.locator('#status', { hasText: 'Updated' }).waitFor();
+      assert.equal(await page.locator(`#feedback-list li[data-id="${plainFeedbackId}"] select`).inputValue(), 'resolved');
+      await page.locator('#feedback-filter').selectOption('new');
+      await page.locator(`#feedback-list li[data-id="${plainFeedbackId}"]`).waitFor({ state: 'detached' });
+      assert.equal(await page.locator('#feedback-list li[data-id]').count(), 1);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('filters the logs by level and text', async () => {
+    const { page, context } = await openDashboard();
+    try {
+      const entries = page.locator('#log-list li[data-level]');
+      await page.locator('#log-list', { hasText: 'routine maintenance tick' }).waitFor();
+
+      await page.locator('#log-level').selectOption('warn');
+      // (No waitForFunction: the page's CSP rightly forbids the eval it relies on.)
+      await entries.filter({ hasText: 'routine maintenance tick' }).waitFor({ state: 'detached' });
+      for (const level of await entries.evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-level')))) {
+        assert.ok(['warn', 'error', 'fatal'].includes(level!), level!);
+      }
+
+      await page.locator('#log-search').fill('DATA-7');
+      await entries.filter({ hasNotText: 'disk nearly full on data-7' }).first().waitFor({ state: 'detached' });
+      assert.equal(await entries.count(), 1);
+      assert.match(await entries.first().innerText(), /disk nearly full on data-7/);
+
+      await page.locator('#log-search').fill('no such record anywhere');
+      await page.locator('#log-list', { hasText: 'No matching log records' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('user-supplied text is shown as text: the XSS payload stays inert', async () => {
+    const { page, context, dialogs, problems } = await openDashboard();
+    try {
+      const item = page.locator(`#feedback-list li[data-id="${xssFeedbackId}"]`);
+      assert.equal(await item.locator('.fb-text').innerText(), XSS);
+      assert.match(await item.locator('.fb-meta').innerText(), /<script>alert\(2\)<\/script>/);
+      await item.locator('summary').click();
+      assert.match(await item.locator('pre').innerText(), /<img src=y onerror=alert\(3\)>/);
+      await page.locator('#log-list', { hasText: '<img src=z onerror=alert(4)> in a log line' }).waitFor();
+
+      const injected = await page.evaluate(
+        "({ images: document.querySelectorAll('img').length, scripts: document.querySelectorAll('script').length })",
+      );
+      assert.deepEqual(injected, { images: 0, scripts: 1 }, 'no element was created from the payloads');
+      await page.waitForTimeout(200);
+      assert.deepEqual(dialogs, [], 'no alert() ran');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('fits a 375 px wide phone screen without horizontal scrolling', async () => {
+    const { page, context } = await openDashboard({ width: 375 });
+    try {
+      await page.locator(`#feedback-list li[data-id="${xssFeedbackId}"] summary`).click();
+      const widths = await page.evaluate<{ document: number; body: number; viewport: number }>(
+        '({ document: document.documentElement.scrollWidth, body: document.body.scrollWidth, viewport: window.innerWidth })',
+      );
+      assert.equal(widths.viewport, 375);
+      assert.ok(widths.document <= 375 && widths.body <= 375, JSON.stringify(widths));
+      const chart = await page.locator('#chart svg').boundingBox();
+      assert.ok(chart && chart.width > 250 && chart.width <= 375, JSON.stringify(chart));
+      if (SCREENSHOT_DIR) await page.screenshot({ path: path.join(SCREENSHOT_DIR, `admin-phone-${backend}.png`), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('refreshes itself every 30 seconds without reloading the page', async () => {
+    const { page, context } = await openDashboard({ beforeLoad: (p) => p.clock.install() });
+    try {
+      const before = Number(await text(page, '#events-total'));
+      await page.evaluate("window.marker = 'same page'");
+      const [userId] = (await t.database.db.selectFrom('users').select('id').limit(1).execute()).map((r) => r.id);
+      await insertWorkEvent(t.database.db, { userId: userId!, date: '2026-01-05', createdAt: t.clock.now().toISOString() });
+
+      await page.clock.fastForward(29_000);
+      assert.equal(Number(await text(page, '#events-total')), before, 'not before 30 seconds');
+      await page.clock.fastForward(1_000);
+      await page.locator('#events-total', { hasText: String(before + 1) }).waitFor();
+      assert.equal(await page.evaluate('window.marker'), 'same page');
+    } finally {
+      await context.close();
+    }
+  });
+});
