@@ -9,6 +9,7 @@ import { openDatabase, type Database } from './db/index.js';
 import { installAdminAuth } from './plugins/admin-auth.js';
 import { installDocs } from './plugins/docs.js';
 import { installErrorHandling } from './plugins/errors.js';
+import { installMetrics } from './plugins/metrics.js';
 import { installSecurity } from './plugins/security.js';
 import { installValidation } from './plugins/validation.js';
 import adminRoutes from './routes/admin.js';
@@ -67,6 +68,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await installSecurity(app, config);
   await installDocs(app, config);
   installAdminAuth(app);
+  if (config.metricsEnabled) await installMetrics(app, { onRequest: app.adminAuth });
 
   await app.register(healthRoutes);
   await app.register(feedbackRoutes);

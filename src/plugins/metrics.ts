@@ -3,12 +3,12 @@
  * other process metrics, database pool usage, and whatever gauges other parts of the service add through
  * `collectors`. Each app has its own registry, so several apps in one process (tests) do not collide.
  */
-import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import client from 'prom-client';
 
 export interface MetricsOptions {
-  /** Guards the endpoint (the admin credentials). */
-  preHandler: preHandlerHookHandler;
+  /** Guards the endpoint (the admin credentials), before anything else runs. */
+  onRequest: onRequestHookHandler;
   /** Extra gauges computed at scrape time, e.g. from the database. */
   collectors?: ((registry: client.Registry) => void)[];
 }
@@ -61,7 +61,7 @@ export async function installMetrics(app: FastifyInstance, options: MetricsOptio
 
   app.get(
     '/metrics',
-    { preHandler: options.preHandler, schema: { hide: true }, logLevel: 'warn' },
+    { onRequest: options.onRequest, schema: { hide: true }, logLevel: 'warn' },
     async (_request, reply) => {
       reply.header('content-type', registry.contentType).header('cache-control', 'no-store');
       return registry.metrics();

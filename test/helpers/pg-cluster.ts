@@ -1,0 +1,101 @@
+/**
+ * A private PostgreSQL server for fault tests: its own data directory and port, so a test can stop, kill
+ * and restart it without disturbing the shared server other tests use. Needs the PostgreSQL server
+ * binaries (as on CI machines); `available()` tells whether they are there.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+function binDir(): string | null {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return null;
+  const version = readdirSync(root).sort((a, b) => Number(b) - Number(a))[0];
+  const dir = version ? path.join(root, version, 'bin') : null;
+  return dir && existsSync(path.join(dir, 'pg_ctl')) ? dir : null;
+}
+
+/** PostgreSQL refuses to run as root: run its tools as the `postgres` system user when we are root. */
+function asPostgres(command: string, args: string[]): string[] {
+  return process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', command, ...args] : [command, ...args];
+}
+
+function run(command: string, args: string[]): void {
+  const [file, ...rest] = asPostgres(command, args);
+  execFileSync(file!, rest, { stdio: 'pipe' });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export class PgCluster {
+  private constructor(
+    private readonly bin: string,
+    private readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static available(): boolean {
+    return binDir() !== null;
+  }
+
+  static async create(): Promise<PgCluster> {
+    const bin = binDir();
+    if (!bin) throw new Error('PostgreSQL server binaries not found');
+    const dir = mkdtempSync(path.join(tmpdir(), 'owh-pg-'));
+    chmodSync(dir, 0o777);
+    const cluster = new PgCluster(bin, dir, await freePort());
+    run(path.join(bin, 'initdb'), ['-D', cluster.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    await cluster.start();
+    return cluster;
+  }
+
+  get dataDir(): string {
+    return path.join(this.dir, 'data');
+  }
+
+  url(database = 'postgres'): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  async start(): Promise<void> {
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=on`;
+    run(path.join(this.bin, 'pg_ctl'), ['-D', this.dataDir, '-o', options, '-l', path.join(this.dir, 'log'), '-w', 'start']);
+  }
+
+  /** A fast shutdown: connected clients are disconnected, as in a restart for an upgrade. */
+  async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
+    run(path.join(this.bin, 'pg_ctl'), ['-D', this.dataDir, '-m', mode, '-w', 'stop']);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async createDatabase(name: string): Promise<string> {
+    const [file, ...rest] = asPostgres(path.join(this.bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(this.port), '-U', 'postgres', name]);
+    const result = spawnSync(file!, rest, { stdio: 'pipe' });
+    if (result.status !== 0) throw new Error(`createdb failed: ${result.stderr}`);
+    return this.url(name);
+  }
+
+  async destroy(): Promise<void> {
+    try {
+      await this.stop('immediate');
+    } catch {
+      // already stopped
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
