@@ -6,11 +6,14 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/index.js';
+import { installAuth } from './plugins/auth.js';
 import { installDocs } from './plugins/docs.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { installSecurity } from './plugins/security.js';
 import { installValidation } from './plugins/validation.js';
+import authRoutes from './routes/auth.js';
 import healthRoutes from './routes/health.js';
+import taxonomyRoutes from './routes/taxonomy.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createServices } from './services/index.js';
 import './types.js';
@@ -49,15 +52,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('database', database);
   const clock = options.clock ?? systemClock;
   app.decorate('clock', clock);
-  app.decorate('services', createServices({ config, database, clock }));
+  app.decorate('services', createServices({ config, database, clock, logger: app.log }));
   if (!options.database) app.addHook('onClose', async () => database.destroy());
 
   installValidation(app);
   installErrorHandling(app);
   await installSecurity(app, config);
   await installDocs(app, config);
+  installAuth(app);
+  // The demo account exists before the first request; an upsert, so processes starting together are safe.
+  if (config.demo) app.addHook('onReady', async () => void (await app.services.auth.ensureDemoUser()));
 
   await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(taxonomyRoutes);
 
   return app;
 }

@@ -1,6 +1,8 @@
 /** What the app decorates the Fastify instance with; available to every route as `app.<name>`. */
 import type { Config } from './config.js';
 import type { Database } from './db/index.js';
+import type { User } from './db/schema.js';
+import type { AuthHooks } from './plugins/auth.js';
 import type { Clock } from './services/clock.js';
 import type { Services } from './services/index.js';
 
@@ -10,5 +12,11 @@ declare module 'fastify' {
     database: Database;
     clock: Clock;
     services: Services;
+    /** preHandler hooks: `{ preHandler: app.auth.registered }` (see src/plugins/auth.ts). */
+    auth: AuthHooks;
+  }
+  interface FastifyRequest {
+    /** The signed-in user, set by the `app.auth` hooks; null on routes without authentication. */
+    user: User | null;
   }
 }

@@ -8,7 +8,7 @@
  * - booleans are `boolean` in PostgreSQL and 0/1 in SQLite: read them with `Boolean(...)`; writes of
  *   `true`/`false` are turned into 1/0 for SQLite by `SqliteBooleanPlugin`.
  */
-import type { Generated, SqlBool } from 'kysely';
+import type { Generated, Selectable, SqlBool } from 'kysely';
 
 export interface UsersTable {
   id: string;
@@ -23,6 +23,9 @@ export interface UsersTable {
   consent_accepted_at: string | null;
   is_demo: SqlBool;
 }
+
+/** A users row as read from the database (what `request.user` holds). */
+export type User = Selectable<UsersTable>;
 
 export interface WorkEventsTable {
   id: string;
