@@ -14,6 +14,7 @@ import { installValidation } from './plugins/validation.js';
 import authRoutes from './routes/auth.js';
 import healthRoutes from './routes/health.js';
 import taxonomyRoutes from './routes/taxonomy.js';
+import workEventRoutes from './routes/work-events.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createServices } from './services/index.js';
 import './types.js';
@@ -66,6 +67,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(taxonomyRoutes);
+  await app.register(workEventRoutes);
 
   return app;
 }

@@ -34,7 +34,11 @@ export interface WorkEventsTable {
   planned_minutes: number;
   actual_minutes: number;
   created_at: string;
+  /** Set by the service on every insert and update; nullable only because SQLite cannot add a NOT NULL column. */
+  updated_at: string | null;
 }
+
+export type WorkEvent = Selectable<WorkEventsTable>;
 
 export interface VerificationCodesTable {
   id: string;

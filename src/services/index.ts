@@ -8,12 +8,14 @@ import { PersonalDataRepository } from '../db/repositories/personal-data.js';
 import { RateLimitRepository } from '../db/repositories/rate-limits.js';
 import { UserRepository } from '../db/repositories/users.js';
 import { VerificationCodeRepository } from '../db/repositories/verification-codes.js';
+import { WorkEventRepository } from '../db/repositories/work-events.js';
 import { AccountService } from './accounts.js';
 import { AuthService } from './auth.js';
 import type { Clock } from './clock.js';
 import { createMailer, type Logger } from './mailer.js';
 import { RateLimiter } from './rate-limiter.js';
 import { TokenService } from './tokens.js';
+import { WorkEventService } from './work-events.js';
 
 export interface ServiceDeps {
   config: Config;
@@ -42,7 +44,8 @@ export function createServices({ config, database, clock, logger = consoleLogger
     codes: new VerificationCodeRepository(database.db),
   });
   const accounts = new AccountService({ config, clock, users, personalData: new PersonalDataRepository(database.db) });
-  return { rateLimiter, tokens, auth, accounts };
+  const workEvents = new WorkEventService({ config, clock, events: new WorkEventRepository(database.db) });
+  return { rateLimiter, tokens, auth, accounts, workEvents };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -17,7 +17,14 @@ export class PersonalDataRepository {
     return {
       work_events: await db
         .selectFrom('work_events')
-        .select(['id', 'date', 'planned_minutes', 'actual_minutes', 'created_at'])
+        .select((eb) => [
+          'id',
+          'date',
+          'planned_minutes',
+          'actual_minutes',
+          'created_at',
+          eb.fn.coalesce('updated_at', 'created_at').as('updated_at'),
+        ])
         .where('user_id', '=', user.id)
         .orderBy('date')
         .execute(),
