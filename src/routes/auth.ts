@@ -6,10 +6,9 @@ import { PROFILE_FIELDS, isRegistrationComplete } from '../services/accounts.js'
 import { CODE_SENT_MESSAGE } from '../services/auth.js';
 import { dateInZone } from '../services/clock.js';
 import { ROLE_LEVEL_CODES, SPECIALTY_CODES, STATE_CODES } from '../services/taxonomy.js';
+import { bearerSecurity, errorResponses } from './shared-schemas.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
-const ErrorBody = Type.Object({ detail: Type.String() });
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, ErrorBody]));
 
 const Email = Type.String({ maxLength: 320, description: 'E-mail address (trimmed and lower-cased)' });
 const Version = Type.String({ minLength: 1, maxLength: 32, description: 'Version of the accepted document, e.g. "2026-01"' });
@@ -34,7 +33,6 @@ const UserBody = Type.Object({
   consent_required: Type.Boolean({ description: 'The user has not accepted the current terms and privacy policy' }),
 });
 
-const bearer = [{ bearerAuth: [] }];
 
 export default async function authRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -53,7 +51,7 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
         description: 'Answers the same whether or not the address has an account. Rate-limited per address and per client.',
         tags: ['auth'],
         body: Type.Object({ email: Email }, { additionalProperties: false }),
-        response: { 202: Type.Object({ message: Type.String() }), ...errors(422, 429, 503) },
+        response: { 202: Type.Object({ message: Type.String() }), ...errorResponses(422, 429, 503) },
       },
     },
     async (request, reply) => {
@@ -81,7 +79,7 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
             user_id: Type.String({ format: 'uuid' }),
             registration_complete: Type.Boolean(),
           }),
-          ...errors(401, 422, 429),
+          ...errorResponses(401, 422, 429),
         },
       },
     },
@@ -104,12 +102,12 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
       schema: {
         summary: 'Complete the profile and accept the terms and privacy policy',
         tags: ['auth'],
-        security: bearer,
+        security: bearerSecurity,
         body: Type.Object(
           { ...profileFields, terms_version: Version, privacy_version: Version },
           { additionalProperties: false },
         ),
-        response: { 200: UserBody, ...errors(401, 422) },
+        response: { 200: UserBody, ...errorResponses(401, 422) },
       },
     },
     async (request) => {
@@ -122,7 +120,7 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
     '/auth/me',
     {
       onRequest: app.auth.required,
-      schema: { summary: 'The signed-in user', tags: ['auth'], security: bearer, response: { 200: UserBody, ...errors(401) } },
+      schema: { summary: 'The signed-in user', tags: ['auth'], security: bearerSecurity, response: { 200: UserBody, ...errorResponses(401) } },
     },
     async (request) => accounts.view(request.user!),
   );
@@ -135,7 +133,7 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
         summary: 'Change profile fields',
         description: `Any of ${PROFILE_FIELDS.join(', ')}; at least one.`,
         tags: ['auth'],
-        security: bearer,
+        security: bearerSecurity,
         body: Type.Object(
           {
             hospital_id: Type.Optional(profileFields.hospital_id),
@@ -145,7 +143,7 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
           },
           { additionalProperties: false },
         ),
-        response: { 200: UserBody, ...errors(401, 422) },
+        response: { 200: UserBody, ...errorResponses(401, 422) },
       },
     },
     async (request) => accounts.view(await accounts.updateProfile(request.user!, request.body)),
@@ -158,9 +156,9 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
       schema: {
         summary: 'Accept (new versions of) the terms and the privacy policy',
         tags: ['auth'],
-        security: bearer,
+        security: bearerSecurity,
         body: Type.Object({ terms_version: Version, privacy_version: Version }, { additionalProperties: false }),
-        response: { 200: UserBody, ...errors(401, 422) },
+        response: { 200: UserBody, ...errorResponses(401, 422) },
       },
     },
     async (request) => accounts.view(await accounts.consent(request.user!, request.body)),
@@ -174,8 +172,8 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
         summary: 'Delete the account and all its data (right to erasure)',
         description: 'Published statistics are anonymous and stay. The demo account cannot be deleted (403).',
         tags: ['auth'],
-        security: bearer,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...errors(401, 403) },
+        security: bearerSecurity,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(401, 403) },
       },
     },
     async (request, reply) => {
@@ -191,10 +189,10 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
       schema: {
         summary: 'Everything stored about the signed-in user, as a JSON file (right of access)',
         tags: ['auth'],
-        security: bearer,
+        security: bearerSecurity,
         response: {
           200: Type.Unknown({ description: 'exported_at, profile, work_events and every other section of stored data' }),
-          ...errors(401),
+          ...errorResponses(401),
         },
       },
     },

@@ -3,9 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { DEFAULT_PAGE_SIZE, FIRST_DATE, MAX_MINUTES, MAX_PAGE_SIZE } from '../services/work-events.js';
+import { bearerSecurity, errorResponses } from './shared-schemas.js';
 
-const ErrorBody = Type.Object({ detail: Type.String() });
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, ErrorBody]));
 
 const Minutes = (what: string) => Type.Integer({ minimum: 0, maximum: MAX_MINUTES, description: `${what} minutes (0 to ${MAX_MINUTES})` });
 const CalendarDate = (description: string) => Type.String({ format: 'date', description });
@@ -19,7 +18,6 @@ const Event = Type.Object({
   updated_at: Type.String({ format: 'date-time' }),
 });
 const EventId = Type.Object({ id: Type.String({ format: 'uuid' }) });
-const bearer = [{ bearerAuth: [] }];
 
 export default async function workEventRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -37,7 +35,7 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
           `Only days before today (in TIMEZONE) and from ${FIRST_DATE}. One event per day: sending the same day ` +
           'with the same minutes again answers 200 with the stored event (safe to retry); different minutes are 409.',
         tags: ['work-events'],
-        security: bearer,
+        security: bearerSecurity,
         body: Type.Object(
           {
             date: CalendarDate('The day, YYYY-MM-DD'),
@@ -46,7 +44,7 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
           },
           { additionalProperties: false },
         ),
-        response: { 200: Event, 201: Event, ...errors(401, 403, 409, 422) },
+        response: { 200: Event, 201: Event, ...errorResponses(401, 403, 409, 422) },
       },
     },
     async (request, reply) => {
@@ -62,7 +60,7 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
       schema: {
         summary: "The user's events, newest date first",
         tags: ['work-events'],
-        security: bearer,
+        security: bearerSecurity,
         querystring: Type.Object(
           {
             start_date: Type.Optional(CalendarDate('First day, inclusive')),
@@ -72,7 +70,7 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(Event), ...errors(401, 403, 422) },
+        response: { 200: Type.Array(Event), ...errorResponses(401, 403, 422) },
       },
     },
     async (request) => {
@@ -89,7 +87,7 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
         summary: 'Correct the minutes of an event',
         description: 'The date cannot be changed: delete the event and create it again.',
         tags: ['work-events'],
-        security: bearer,
+        security: bearerSecurity,
         params: EventId,
         body: Type.Object(
           {
@@ -100,7 +98,7 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
           },
           { additionalProperties: false },
         ),
-        response: { 200: Event, ...errors(401, 403, 404, 422) },
+        response: { 200: Event, ...errorResponses(401, 403, 404, 422) },
       },
     },
     async (request) => workEvents.update(request.user!, request.params.id, request.body),
@@ -113,9 +111,9 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
       schema: {
         summary: 'Delete an event',
         tags: ['work-events'],
-        security: bearer,
+        security: bearerSecurity,
         params: EventId,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...errors(401, 403, 404, 422) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(401, 403, 404, 422) },
       },
     },
     async (request, reply) => {
