@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/index.js';
 import { installAdminAuth } from './plugins/admin-auth.js';
+import { installAuth } from './plugins/auth.js';
 import { installDocs } from './plugins/docs.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { installMetrics } from './plugins/metrics.js';
@@ -14,7 +15,10 @@ import { installSecurity } from './plugins/security.js';
 import { installValidation } from './plugins/validation.js';
 import adminRoutes from './routes/admin.js';
 import feedbackRoutes from './routes/feedback.js';
+import authRoutes from './routes/auth.js';
 import healthRoutes from './routes/health.js';
+import taxonomyRoutes from './routes/taxonomy.js';
+import workEventRoutes from './routes/work-events.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createServices } from './services/index.js';
 import { LogBuffer, type LogDestination } from './services/log-buffer.js';
@@ -59,7 +63,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('database', database);
   const clock = options.clock ?? systemClock;
   app.decorate('clock', clock);
-  app.decorate('services', createServices({ config, database, clock }));
+  app.decorate('services', createServices({ config, database, clock, logger: app.log }));
   app.decorate('logBuffer', logBuffer);
   if (!options.database) app.addHook('onClose', async () => database.destroy());
 
@@ -70,7 +74,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installAdminAuth(app);
   if (config.metricsEnabled) await installMetrics(app, { onRequest: app.adminAuth });
 
+  installAuth(app);
+  // The demo account exists before the first request; an upsert, so processes starting together are safe.
+  if (config.demo) app.addHook('onReady', async () => void (await app.services.auth.ensureDemoUser()));
+
   await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(taxonomyRoutes);
+  await app.register(workEventRoutes);
   await app.register(feedbackRoutes);
   await app.register(adminRoutes, { prefix: '/admin' });
 

@@ -1,7 +1,9 @@
 /** What the app decorates the Fastify instance with; available to every route as `app.<name>`. */
 import type { Config } from './config.js';
 import type { Database } from './db/index.js';
+import type { User } from './db/schema.js';
 import type { AdminAuthHook } from './plugins/admin-auth.js';
+import type { AuthHooks } from './plugins/auth.js';
 import type { Clock } from './services/clock.js';
 import type { Services } from './services/index.js';
 import type { LogBuffer } from './services/log-buffer.js';
@@ -16,5 +18,11 @@ declare module 'fastify' {
     adminAuth: AdminAuthHook;
     /** This process's most recent log records, for `GET /admin/logs`. */
     logBuffer: LogBuffer;
+    /** preHandler hooks: `{ preHandler: app.auth.registered }` (see src/plugins/auth.ts). */
+    auth: AuthHooks;
+  }
+  interface FastifyRequest {
+    /** The signed-in user, set by the `app.auth` hooks; null on routes without authentication. */
+    user: User | null;
   }
 }

@@ -8,7 +8,7 @@
  * - booleans are `boolean` in PostgreSQL and 0/1 in SQLite: read them with `Boolean(...)`; writes of
  *   `true`/`false` are turned into 1/0 for SQLite by `SqliteBooleanPlugin`.
  */
-import type { ColumnType, Generated, SqlBool } from 'kysely';
+import type { ColumnType, Generated, Selectable, SqlBool } from 'kysely';
 
 export interface UsersTable {
   id: string;
@@ -24,6 +24,9 @@ export interface UsersTable {
   is_demo: SqlBool;
 }
 
+/** A users row as read from the database (what `request.user` holds). */
+export type User = Selectable<UsersTable>;
+
 export interface WorkEventsTable {
   id: string;
   user_id: string;
@@ -31,7 +34,11 @@ export interface WorkEventsTable {
   planned_minutes: number;
   actual_minutes: number;
   created_at: string;
+  /** Set by the service on every insert and update; nullable only because SQLite cannot add a NOT NULL column. */
+  updated_at: string | null;
 }
+
+export type WorkEvent = Selectable<WorkEventsTable>;
 
 export interface VerificationCodesTable {
   id: string;

@@ -38,6 +38,8 @@ export default async function feedbackRoutes(app: FastifyInstance): Promise<void
   app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/feedback',
     {
+      // Optional: no token is fine, an invalid one is refused (401) before the body is read.
+      onRequest: app.auth.optional,
       schema: {
         summary: 'Send feedback (no login needed; a Bearer token links the report to the account)',
         tags: ['feedback'],
@@ -51,10 +53,8 @@ export default async function feedbackRoutes(app: FastifyInstance): Promise<void
         FEEDBACK_LIMIT,
         'Too many feedback reports, please try again later',
       );
-      // Linking point for accounts (issue 3): add `preHandler: app.auth.optional` to this route's options
-      // and pass `request.user?.id ?? null` here; linked reports are then erased with the account.
-      const userId: string | null = null;
-      await app.services.feedback.submit(request.body, userId);
+      // A signed-in sender's report is linked to the account, so it is exported and erased with it.
+      await app.services.feedback.submit(request.body, request.user?.id ?? null);
       return reply.code(201).send({ success: true as const, message: 'Thank you for your feedback' });
     },
   );

@@ -1,0 +1,63 @@
+import type { Kysely } from 'kysely';
+import type { DB, User } from '../schema.js';
+import { FeedbackRepository } from './feedback.js';
+
+/**
+ * Everything stored about one user, in one place: the data export (right of access) reads it here and the
+ * erasure (right to erasure) removes it here.
+ *
+ * A feature that adds a table linked to users gives it a foreign key to `users.id` with ON DELETE CASCADE
+ * (so `erase` covers it without a change) and adds one section to `exportSections`.
+ */
+export class PersonalDataRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  /** The export's sections besides the profile, each already in the shape the user receives. */
+  async exportSections(user: User): Promise<Record<string, unknown>> {
+    const { db } = this;
+    return {
+      work_events: await db
+        .selectFrom('work_events')
+        .select((eb) => [
+          'id',
+          'date',
+          'planned_minutes',
+          'actual_minutes',
+          'created_at',
+          eb.fn.coalesce('updated_at', 'created_at').as('updated_at'),
+        ])
+        .where('user_id', '=', user.id)
+        .orderBy('date')
+        .execute(),
+      feedback_reports: (await new FeedbackRepository(db).listForUser(user.id)).map(({ user_id: _, ...report }) => report),
+      pending_login_codes: await db
+        .selectFrom('verification_codes')
+        .select(['created_at', 'expires_at', 'failed_attempts as attempts'])
+        .where('email_hash', '=', user.email_hash)
+        .execute(),
+      // Code requests are counted per e-mail hash for rate limiting (kept at most a day).
+      login_code_requests: (
+        await db.selectFrom('rate_limit_hits').select('hit_at').where('bucket', 'like', emailHashBuckets(user)).orderBy('hit_at').execute()
+      ).map((row) => row.hit_at),
+    };
+  }
+
+  /**
+   * Removes the user and everything linked to them in one transaction: the user row (work events and every
+   * other user-linked table follow by ON DELETE CASCADE), pending login codes and rate-limit records kept
+   * under the e-mail hash. Published statistics are anonymous and stay. False when there was nothing to
+   * delete (already erased, or the demo user, which is never erased).
+   */
+  async erase(user: User): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const deleted = await trx.deleteFrom('users').where('id', '=', user.id).where('is_demo', '=', false).executeTakeFirst();
+      if (Number(deleted.numDeletedRows) !== 1) return false;
+      await trx.deleteFrom('verification_codes').where('email_hash', '=', user.email_hash).execute();
+      await trx.deleteFrom('rate_limit_hits').where('bucket', 'like', emailHashBuckets(user)).execute();
+      return true;
+    });
+  }
+}
+
+/** LIKE pattern for every rate-limit bucket that names the user's e-mail hash (hex: no LIKE wildcards). */
+const emailHashBuckets = (user: User) => `%${user.email_hash}%`;

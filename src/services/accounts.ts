@@ -1,0 +1,146 @@
+/**
+ * The account of a signed-in user: profile, consent, and the GDPR rights of access (export) and erasure.
+ */
+import type { Config } from '../config.js';
+import type { PersonalDataRepository } from '../db/repositories/personal-data.js';
+import type { UserChanges, UserRepository } from '../db/repositories/users.js';
+import type { User } from '../db/schema.js';
+import { forbidden, unauthorized, unprocessable } from '../errors.js';
+import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import type { RoleLevelCode, SpecialtyCode, StateCode } from './taxonomy.js';
+
+export interface Profile {
+  hospital_id: string;
+  specialty: SpecialtyCode;
+  role_level: RoleLevelCode;
+  state_code: StateCode;
+}
+
+export interface ConsentVersions {
+  terms_version: string;
+  privacy_version: string;
+}
+
+/** The user as the API shows it: never the e-mail address or its hash. */
+export interface UserView {
+  user_id: string;
+  hospital_id: string | null;
+  specialty: string | null;
+  role_level: string | null;
+  state_code: string | null;
+  created_at: string;
+  terms_accepted_version: string | null;
+  privacy_accepted_version: string | null;
+  consent_accepted_at: string | null;
+  registration_complete: boolean;
+  /** True until the user has accepted the current terms and privacy policy. */
+  consent_required: boolean;
+}
+
+export const PROFILE_FIELDS = ['hospital_id', 'specialty', 'role_level', 'state_code'] as const;
+
+/** A profile is complete when every profile field is set and consent was given. */
+export function isRegistrationComplete(user: User): boolean {
+  return PROFILE_FIELDS.every((field) => user[field] !== null) && user.consent_accepted_at !== null;
+}
+
+export interface AccountDeps {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  users: UserRepository;
+  personalData: PersonalDataRepository;
+}
+
+export class AccountService {
+  constructor(private readonly deps: AccountDeps) {}
+
+  view(user: User): UserView {
+    const { currentTermsVersion, currentPrivacyVersion } = this.deps.config;
+    return {
+      user_id: user.id,
+      hospital_id: user.hospital_id,
+      specialty: user.specialty,
+      role_level: user.role_level,
+      state_code: user.state_code,
+      created_at: user.created_at,
+      terms_accepted_version: user.terms_accepted_version,
+      privacy_accepted_version: user.privacy_accepted_version,
+      consent_accepted_at: user.consent_accepted_at,
+      registration_complete: isRegistrationComplete(user),
+      consent_required:
+        user.consent_accepted_at === null ||
+        user.terms_accepted_version !== currentTermsVersion ||
+        user.privacy_accepted_version !== currentPrivacyVersion,
+    };
+  }
+
+  /** Completes (or redoes) registration: the whole profile plus consent to the given versions. */
+  async register(user: User, profile: Profile, consent: ConsentVersions): Promise<User> {
+    return this.#update(user, { ...this.#checkedProfile(profile), ...this.#consentChanges(consent) });
+  }
+
+  /** Changes some profile fields; at least one must be given. */
+  async updateProfile(user: User, changes: Partial<Profile>): Promise<User> {
+    const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    if (Object.keys(given).length === 0) {
+      throw unprocessable(`Nothing to update: send at least one of ${PROFILE_FIELDS.join(', ')}`);
+    }
+    return this.#update(user, this.#checkedProfile(given));
+  }
+
+  /** Records consent to (new) versions of the terms and the privacy policy. */
+  async consent(user: User, consent: ConsentVersions): Promise<User> {
+    return this.#update(user, this.#consentChanges(consent));
+  }
+
+  /** Everything stored about the user, for the right of access. */
+  async exportData(user: User): Promise<Record<string, unknown>> {
+    return {
+      exported_at: this.deps.clock.now().toISOString(),
+      profile: { ...this.view(user), is_demo: Boolean(user.is_demo) },
+      email_address:
+        'Not stored. Only a keyed hash (HMAC-SHA256) of your address is kept, to recognise you when you sign in.',
+      ...(await this.deps.personalData.exportSections(user)),
+    };
+  }
+
+  /** Erases the user and everything linked to them. The demo account is never erased. */
+  async erase(user: User): Promise<void> {
+    if (user.is_demo) throw forbidden('The demo account cannot be deleted');
+    if (await this.deps.personalData.erase(user)) {
+      // The pseudonymous id (never the e-mail or its hash) lets operators re-apply erasures made after a
+      // backup when that backup is restored (docs/deployment.md, "Backups and restore").
+      this.deps.logger.info({ user_id: user.id }, 'account erased');
+    }
+  }
+
+  async #update(user: User, changes: UserChanges): Promise<User> {
+    const updated = await this.deps.users.update(user.id, changes);
+    // Deleted by a concurrent erasure after this request was authenticated.
+    if (!updated) throw unauthorized('Invalid or expired token');
+    return updated;
+  }
+
+  #checkedProfile<T extends Partial<Profile>>(profile: T): T {
+    if (profile.hospital_id === undefined) return profile;
+    const hospitalId = profile.hospital_id.trim();
+    if (hospitalId.length === 0) throw unprocessable('hospital_id: must not be empty');
+    if (/[\u0000-\u001f\u007f]/.test(hospitalId)) throw unprocessable('hospital_id: must not contain control characters');
+    return { ...profile, hospital_id: hospitalId };
+  }
+
+  #consentChanges(consent: ConsentVersions): UserChanges {
+    const version = (field: keyof ConsentVersions) => {
+      const value = consent[field].trim();
+      if (value.length === 0) throw unprocessable(`${field}: must not be empty`);
+      return value;
+    };
+    return {
+      terms_accepted_version: version('terms_version'),
+      privacy_accepted_version: version('privacy_version'),
+      consent_accepted_at: this.deps.clock.now().toISOString(),
+    };
+  }
+}

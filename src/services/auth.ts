@@ -1,0 +1,203 @@
+/**
+ * Passwordless sign-in: a 6-digit code sent by e-mail, exchanged for an access token.
+ *
+ * The e-mail address is only ever stored as an HMAC (`EMAIL_HASH_SECRET`), codes only as an HMAC bound to
+ * that hash. Nothing a caller sees depends on whether an account exists: every code request gets the same
+ * answer, every failed verification the same 401.
+ */
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { domainToASCII } from 'node:url';
+import type { Config } from '../config.js';
+import type { UserRepository } from '../db/repositories/users.js';
+import type { VerificationCodeRepository } from '../db/repositories/verification-codes.js';
+import type { User } from '../db/schema.js';
+import { unauthorized, unprocessable } from '../errors.js';
+import type { Clock } from './clock.js';
+import type { Mailer } from './mailer.js';
+import { DAYS, HOURS, MINUTES, type Limit, type RateLimiter } from './rate-limiter.js';
+import type { AccessToken, TokenService } from './tokens.js';
+
+export const CODE_VALIDITY_MS = 15 * MINUTES;
+/** Guesses allowed per code; the code is dead after this many wrong ones, even for the right code. */
+export const MAX_CODE_ATTEMPTS = 5;
+
+export const LOGIN_RATE_LIMITS = {
+  codeRequestsPerEmail: [
+    { max: 3, windowMs: 15 * MINUTES },
+    { max: 10, windowMs: DAYS },
+  ],
+  codeRequestsPerIp: [{ max: 20, windowMs: HOURS }],
+  verificationsPerIp: [{ max: 30, windowMs: HOURS }],
+} as const satisfies Record<string, Limit[]>;
+
+/** Rate-limit bucket names. Buckets keyed by an e-mail hash contain it, which is how erasure finds them. */
+export const loginBuckets = {
+  codeRequestsPerEmail: (emailHash: string) => `auth:request-code:email:${emailHash}`,
+  codeRequestsPerIp: (ip: string) => `auth:request-code:ip:${ip}`,
+  verificationsPerIp: (ip: string) => `auth:verify:ip:${ip}`,
+};
+
+export const CODE_SENT_MESSAGE = `A sign-in code has been sent to this address. It is valid for ${CODE_VALIDITY_MS / MINUTES} minutes.`;
+const INVALID_CODE = 'Invalid or expired code';
+const TOO_MANY_CODE_REQUESTS = 'Too many sign-in code requests. Please try again later.';
+const TOO_MANY_VERIFICATIONS = 'Too many sign-in attempts. Please try again later.';
+
+/** The demo user's profile: plausible, complete, and obviously not a real hospital. */
+const DEMO_PROFILE = { hospital_id: 'demo-hospital', specialty: 'internal_medicine', role_level: 'assistenzarzt', state_code: 'BE' };
+
+export interface AuthDeps {
+  config: Config;
+  clock: Clock;
+  rateLimiter: RateLimiter;
+  mailer: Mailer;
+  tokens: TokenService;
+  users: UserRepository;
+  codes: VerificationCodeRepository;
+}
+
+export interface SignIn {
+  token: AccessToken;
+  user: User;
+}
+
+export class AuthService {
+  readonly #demo: { emailHash: string; code: string } | null;
+
+  constructor(private readonly deps: AuthDeps) {
+    const { demo } = deps.config;
+    this.#demo = demo ? { emailHash: this.hashEmail(normalizeEmail(demo.email)), code: demo.code } : null;
+  }
+
+  /** HMAC-SHA256 of a normalized address: the only form in which an address is ever stored. */
+  hashEmail(normalizedEmail: string): string {
+    return createHmac('sha256', this.deps.config.emailHashSecret).update(normalizedEmail).digest('hex');
+  }
+
+  /** Sends a new code to the address (replacing any previous one). Same outcome whether or not it has an account. */
+  async requestCode(rawEmail: string, clientIp: string): Promise<void> {
+    const { rateLimiter, codes, mailer, clock } = this.deps;
+    const email = normalizeEmail(rawEmail);
+    const emailHash = this.hashEmail(email);
+    await rateLimiter.hit(loginBuckets.codeRequestsPerIp(clientIp), LOGIN_RATE_LIMITS.codeRequestsPerIp, TOO_MANY_CODE_REQUESTS);
+    await rateLimiter.hit(loginBuckets.codeRequestsPerEmail(emailHash), LOGIN_RATE_LIMITS.codeRequestsPerEmail, TOO_MANY_CODE_REQUESTS);
+    if (this.#isDemo(emailHash)) return;
+
+    const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
+    const now = clock.now();
+    const id = await codes.replace(emailHash, this.#hashCode(emailHash, code), now, new Date(now.getTime() + CODE_VALIDITY_MS));
+    try {
+      await mailer.sendLoginCode({ to: email, code, validMinutes: CODE_VALIDITY_MS / MINUTES });
+    } catch (error) {
+      // A code the user never received must not stay usable (nor guessable).
+      await codes.delete(id);
+      throw error;
+    }
+  }
+
+  /** Exchanges a valid code for an access token, creating the user on their first sign-in. */
+  async verify(rawEmail: string, rawCode: string, clientIp: string): Promise<SignIn> {
+    const { rateLimiter, codes, clock } = this.deps;
+    const email = normalizeEmail(rawEmail);
+    const code = normalizeCode(rawCode);
+    await rateLimiter.hit(loginBuckets.verificationsPerIp(clientIp), LOGIN_RATE_LIMITS.verificationsPerIp, TOO_MANY_VERIFICATIONS);
+    const emailHash = this.hashEmail(email);
+
+    if (this.#demo && this.#isDemo(emailHash)) {
+      if (!constantTimeEqual(code, this.#demo.code)) throw unauthorized(INVALID_CODE);
+      return this.#signIn(await this.ensureDemoUser());
+    }
+
+    const now = clock.now();
+    const stored = await codes.spendAttempt(emailHash, now, MAX_CODE_ATTEMPTS);
+    if (!stored || !constantTimeEqual(this.#hashCode(emailHash, code), stored.code)) throw unauthorized(INVALID_CODE);
+    const user = await codes.redeem(stored.id, emailHash, now);
+    if (!user) throw unauthorized(INVALID_CODE);
+    return this.#signIn(user);
+  }
+
+  /** The user an access token belongs to; 401 for an invalid token or a user that no longer exists. */
+  async authenticate(token: string): Promise<User> {
+    const userId = await this.deps.tokens.verify(token);
+    const user = await this.deps.users.findById(userId);
+    if (!user) throw unauthorized('Invalid or expired token');
+    return user;
+  }
+
+  /**
+   * Creates the demo user (fully registered, flagged `is_demo`) when `DEMO__EMAIL` is configured. Safe to
+   * run from several processes at once: one upsert on the unique e-mail hash.
+   */
+  async ensureDemoUser(): Promise<User> {
+    if (!this.#demo) throw new Error('no demo account configured');
+    const { config, clock, users } = this.deps;
+    return users.upsertDemo(
+      this.#demo.emailHash,
+      {
+        ...DEMO_PROFILE,
+        terms_accepted_version: config.currentTermsVersion,
+        privacy_accepted_version: config.currentPrivacyVersion,
+        consent_accepted_at: clock.now().toISOString(),
+      },
+      clock.now(),
+    );
+  }
+
+  /** Deletes expired codes; for the daily maintenance job. */
+  async purgeExpiredCodes(): Promise<number> {
+    return this.deps.codes.purgeExpired(this.deps.clock.now());
+  }
+
+  #isDemo(emailHash: string): boolean {
+    return this.#demo !== null && this.#demo.emailHash === emailHash;
+  }
+
+  #hashCode(emailHash: string, code: string): string {
+    return createHmac('sha256', this.deps.config.secretKey).update(`login-code:${emailHash}:${code}`).digest('hex');
+  }
+
+  async #signIn(user: User): Promise<SignIn> {
+    return { token: await this.deps.tokens.issue(user.id), user };
+  }
+}
+
+const EMAIL_LOCAL_PART = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+$/;
+const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Trims and lower-cases an address and checks its syntax (the HTML living standard's rule, plus a dot in
+ * the domain and RFC 5321's length limits). International domain names are stored in their ASCII form, so
+ * both spellings of one address are one account. Throws 422.
+ */
+export function normalizeEmail(raw: string): string {
+  const invalid = () => unprocessable('email: must be a valid e-mail address');
+  const email = raw.trim().toLowerCase();
+  const at = email.lastIndexOf('@');
+  if (at < 1 || email.length > 254) throw invalid();
+  const local = email.slice(0, at);
+  const domain = domainToASCII(email.slice(at + 1));
+  const labels = domain.split('.');
+  const valid =
+    local.length <= 64 &&
+    EMAIL_LOCAL_PART.test(local) &&
+    !local.startsWith('.') &&
+    !local.endsWith('.') &&
+    !local.includes('..') &&
+    labels.length >= 2 &&
+    labels.every((label) => DOMAIN_LABEL.test(label)) &&
+    /[a-z]/.test(labels.at(-1)!);
+  if (!valid) throw invalid();
+  return `${local}@${domain}`;
+}
+
+/** Accepts the code as typed or pasted ("123 456"); anything but six digits is 422. */
+function normalizeCode(raw: string): string {
+  const code = raw.replace(/\s+/g, '');
+  if (!/^\d{6}$/.test(code)) throw unprocessable('code: must be the 6-digit code from the e-mail');
+  return code;
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
