@@ -34,13 +34,29 @@ const PG_INT8 = 20;
  * COUNT(*) and other int8 results become numbers; our counts are far below 2^53.
  */
 function pgTypeParser(oid: number, format?: string): (value: string) => unknown {
-  if (oid === PG_TIMESTAMPTZ || oid === PG_TIMESTAMP) {
+  if (oid === PG_TIMESTAMPTZ) return timestamptzToIso;
+  if (oid === PG_TIMESTAMP) {
     const parseDate = pg.types.getTypeParser(oid) as (value: string) => Date;
     return (value) => parseDate(value).toISOString();
   }
   if (oid === PG_DATE) return (value) => value;
   if (oid === PG_INT8) return (value) => Number(value);
   return pg.types.getTypeParser(oid, format as 'text');
+}
+
+/** `2026-11-27 12:34:56.789012+00`, as PostgreSQL prints timestamptz in a session whose TimeZone is UTC. */
+const PG_UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+const parsePgTimestamptz = pg.types.getTypeParser(PG_TIMESTAMPTZ) as (value: string) => Date;
+
+/**
+ * Rewrites PostgreSQL's UTC text form into ISO-8601 with milliseconds (truncated, as Date would) by string
+ * surgery: every listed row carries timestamps, and building a Date per value cost about a tenth of the
+ * CPU time of GET /work-events. Anything unexpected takes the general parser.
+ */
+export function timestamptzToIso(value: string): string {
+  const match = PG_UTC_TIMESTAMP.exec(value);
+  if (!match) return parsePgTimestamptz(value).toISOString();
+  return `${match[1]}T${match[2]}.${(match[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
 }
 
 export function openDatabase(config: DatabaseConfig): Database {
@@ -80,6 +96,8 @@ function openPostgres(url: string, poolMax: number): Database {
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
     statement_timeout: 30_000,
+    // Timestamps print in UTC, which timestamptzToIso turns into ISO strings cheaply.
+    options: '-c TimeZone=UTC',
     types: { getTypeParser: pgTypeParser } as pg.CustomTypesConfig,
   });
   // An idle client that loses its connection (database restart) emits 'error' on the pool; without a

@@ -73,3 +73,14 @@ describe(`migrations (${backend})`, () => {
     }
   });
 });
+
+describe('PostgreSQL timestamp conversion', () => {
+  test('the fast path agrees with Date for every fraction length, and odd input takes the general parser', async () => {
+    const { timestamptzToIso } = await import('../../src/db/index.js');
+    assert.equal(timestamptzToIso('2026-11-27 12:34:56+00'), '2026-11-27T12:34:56.000Z');
+    assert.equal(timestamptzToIso('2026-11-27 12:34:56.7+00'), '2026-11-27T12:34:56.700Z');
+    assert.equal(timestamptzToIso('2026-11-27 12:34:56.789+00'), '2026-11-27T12:34:56.789Z');
+    assert.equal(timestamptzToIso('2026-11-27 12:34:56.789999+00'), '2026-11-27T12:34:56.789Z');
+    assert.equal(timestamptzToIso('2026-11-27 13:34:56.5+01'), '2026-11-27T12:34:56.500Z', 'another session time zone');
+  });
+});
