@@ -8,9 +8,11 @@ import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/index.js';
 import { installDocs } from './plugins/docs.js';
 import { installErrorHandling } from './plugins/errors.js';
+import { installScheduler } from './plugins/scheduler.js';
 import { installSecurity } from './plugins/security.js';
 import { installValidation } from './plugins/validation.js';
 import healthRoutes from './routes/health.js';
+import statsRoutes from './routes/stats.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createServices } from './services/index.js';
 import './types.js';
@@ -49,7 +51,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('database', database);
   const clock = options.clock ?? systemClock;
   app.decorate('clock', clock);
-  app.decorate('services', createServices({ config, database, clock }));
+  app.decorate('services', createServices({ config, database, clock, logger: app.log }));
   if (!options.database) app.addHook('onClose', async () => database.destroy());
 
   installValidation(app);
@@ -58,6 +60,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await installDocs(app, config);
 
   await app.register(healthRoutes);
+  await app.register(statsRoutes);
+
+  installScheduler(app);
 
   return app;
 }

@@ -1,6 +1,7 @@
 /** What the app decorates the Fastify instance with; available to every route as `app.<name>`. */
 import type { Config } from './config.js';
 import type { Database } from './db/index.js';
+import type { Scheduler } from './plugins/scheduler.js';
 import type { Clock } from './services/clock.js';
 import type { Services } from './services/index.js';
 
@@ -10,5 +11,6 @@ declare module 'fastify' {
     database: Database;
     clock: Clock;
     services: Services;
+    scheduler: Scheduler;
   }
 }
