@@ -30,7 +30,7 @@ try {
     await database.destroy();
     exitWithError('Aggregation failed', report.error ?? report.message);
   }
-  process.stdout.write(`${report.message} (${report.duration_ms} ms)\n`);
+  process.stdout.write(`${report.message} Took ${report.duration_ms} ms.\n`);
 } catch (error) {
   await database.destroy();
   if (error instanceof AppError) exitWithError('Aggregation refused', error.detail);

@@ -84,16 +84,11 @@ export class AggregationService {
   readonly #capGrid: number;
 
   constructor(private readonly deps: AggregationDeps) {
-    const { epsilon, epsilonActualShare, weeklyHoursCap } = deps.config.aggregation;
-    const total = rationalFromNumber(epsilon);
-    const share = rationalFromNumber(epsilonActualShare);
-    const epsilonActual = multiply(total, share);
-    const epsilonPlanned = multiply(total, subtract(rational(1n), share));
-    const sensitivity = multiply(rationalFromNumber(weeklyHoursCap), rational(BigInt(GRID_PER_HOUR)));
-    this.#scaleActual = divide(sensitivity, epsilonActual);
-    this.#scalePlanned = divide(sensitivity, epsilonPlanned);
-    this.#epsilonActual = toNumber(epsilonActual);
-    this.#capGrid = Number(sensitivity.num / sensitivity.den);
+    const parameters = noiseParameters(deps.config.aggregation);
+    this.#scaleActual = parameters.scaleActual;
+    this.#scalePlanned = parameters.scalePlanned;
+    this.#epsilonActual = toNumber(parameters.epsilonActual);
+    this.#capGrid = parameters.capGrid;
     this.#runs = new AggregationRunRepository(deps.database.db);
   }
 
@@ -247,6 +242,27 @@ export class AggregationService {
 }
 
 /**
+ * The noise parameters, exactly, from the configured decimals. One person moves a cell's sum of clipped
+ * weekly hours by at most the cap (in grid units, the sensitivity Δ); discrete Laplace noise of scale
+ * Δ / ε_part then gives ε_part-differential privacy for that sum, and ε_actual + ε_planned = ε per cell.
+ */
+export function noiseParameters(settings: Pick<Config['aggregation'], 'epsilon' | 'epsilonActualShare' | 'weeklyHoursCap'>) {
+  const total = rationalFromNumber(settings.epsilon);
+  const share = rationalFromNumber(settings.epsilonActualShare);
+  const epsilonActual = multiply(total, share);
+  const epsilonPlanned = multiply(total, subtract(rational(1n), share));
+  const sensitivity = multiply(rationalFromNumber(settings.weeklyHoursCap), rational(BigInt(GRID_PER_HOUR)));
+  return {
+    epsilonActual,
+    epsilonPlanned,
+    /** The cap in grid units, rounded down, so that clipping keeps every person within the sensitivity. */
+    capGrid: Number(sensitivity.num / sensitivity.den),
+    scaleActual: divide(sensitivity, epsilonActual),
+    scalePlanned: divide(sensitivity, epsilonPlanned),
+  };
+}
+
+/**
  * Half-width of the 90% interval of the noise on a published actual-hours average, from published numbers
  * only: Laplace noise of scale b = cap / ε_actual on the sum exceeds b·ln(10) with probability 10% (the
  * discrete version slightly less), divided by the published n (≤ the true n, so the interval errs wide).
@@ -261,11 +277,17 @@ function sum(months: MonthOutcome[], key: Exclude<keyof MonthOutcome, 'period'>)
   return months.reduce((total, month) => total + month[key], 0);
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 function describe(report: AggregationReport, requested: string | undefined, alreadyPublished: boolean): string {
+  const months =
+    report.periods.length <= 3
+      ? report.periods.join(', ')
+      : `${report.periods.length} months, ${report.periods[0]} to ${report.periods.at(-1)}`;
   const published =
     report.periods.length > 0
-      ? `published ${report.periods.join(', ')}: ${report.cells_published} cells, ` +
-        `${report.cells_suppressed} suppressed (fewer than k people), ${report.users_counted} people counted`
+      ? `published ${months}: ${plural(report.cells_published, 'cell')}, ` +
+        `${report.cells_suppressed} suppressed (fewer than k people), ${plural(report.users_counted, 'person', 'people')} counted`
       : null;
   switch (report.status) {
     case 'skipped':

@@ -1,6 +1,6 @@
 /** Seeds users, work events and published rows straight into the tables, for the statistics tests. */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB, StatsByStateSpecialtyTable } from '../../src/db/schema.js';
 import { monthRange, addDays } from '../../src/services/periods.js';
 
@@ -68,17 +68,41 @@ export async function addEvents(
     .execute();
 }
 
-/** `count` registered users in one cell, each with `days` days of the same minutes in `period`. */
+/** `users` registered users in one cell, each with `days` days of the same minutes in `period` (bulk inserts). */
 export async function addCell(
   db: Kysely<DB>,
   cell: { period: string; state_code?: string; specialty?: string; users: number; days?: number; actual?: number; planned?: number },
 ): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < cell.users; i++) {
-    const id = await addUser(db, { state_code: cell.state_code ?? 'BY', specialty: cell.specialty ?? 'internal_medicine' });
-    await addMonthOfEvents(db, id, cell.period, cell.days ?? 20, { actual: cell.actual ?? 540, planned: cell.planned ?? 480 });
-    ids.push(id);
-  }
+  const ids = Array.from({ length: cell.users }, () => randomUUID());
+  if (ids.length === 0) return ids;
+  await db
+    .insertInto('users')
+    .values(
+      ids.map((id) => ({
+        id,
+        email_hash: `hash-${id}`,
+        state_code: cell.state_code ?? 'BY',
+        specialty: cell.specialty ?? 'internal_medicine',
+        created_at: '2025-01-01T00:00:00.000Z',
+        consent_accepted_at: '2025-01-01T00:00:00.000Z',
+        is_demo: false,
+      })),
+    )
+    .execute();
+  const { first } = monthRange(cell.period);
+  const dates = Array.from({ length: cell.days ?? 20 }, (_, i) => addDays(first, i));
+  const events = ids.flatMap((user_id) =>
+    dates.map((date) => ({
+      id: randomUUID(),
+      user_id,
+      date,
+      planned_minutes: cell.planned ?? 480,
+      actual_minutes: cell.actual ?? 540,
+      created_at: '2026-01-01T00:00:00.000Z',
+    })),
+  );
+  // Stay below SQLite's limit on bound parameters per statement.
+  for (let i = 0; i < events.length; i += 1000) await db.insertInto('work_events').values(events.slice(i, i + 1000)).execute();
   return ids;
 }
 
@@ -108,4 +132,15 @@ export function statsRow(overrides: Partial<StatsByStateSpecialtyTable> = {}): S
     created_at: '2026-02-08T03:00:00.000Z',
     ...overrides,
   };
+}
+
+/** Makes every insert into the privacy ledger fail, to simulate a crash in the middle of publishing a month. */
+export async function breakLedger(db: Kysely<DB>, backend: 'sqlite' | 'postgres'): Promise<() => Promise<void>> {
+  if (backend === 'postgres') {
+    await sql`create function fail_ledger() returns trigger language plpgsql as $$ begin raise exception 'ledger unavailable'; end $$`.execute(db);
+    await sql`create trigger fail_ledger before insert on privacy_ledger for each row execute function fail_ledger()`.execute(db);
+    return async () => void (await sql`drop trigger fail_ledger on privacy_ledger`.execute(db));
+  }
+  await sql`create trigger fail_ledger before insert on privacy_ledger begin select raise(abort, 'ledger unavailable'); end`.execute(db);
+  return async () => void (await sql`drop trigger fail_ledger`.execute(db));
 }

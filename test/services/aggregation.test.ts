@@ -9,7 +9,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { FakeClock } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
 import { runScript } from '../helpers/process.js';
-import { addCell, addEvents, addMonthOfEvents, addUser, count, publishedRows } from '../helpers/statistics.js';
+import { addCell, addEvents, addMonthOfEvents, addUser, breakLedger, count, publishedRows } from '../helpers/statistics.js';
 
 /** With this ε the noise is zero with overwhelming probability, so the estimator can be checked exactly. */
 const HUGE_EPSILON = { EPSILON: '1e9' };
@@ -81,6 +81,32 @@ describe(`aggregation (${backend})`, () => {
       },
     ]);
     assert.equal(rows[0]!.created_at, '2026-03-15T10:00:00.000Z');
+  });
+
+  test('with the default ε the published averages carry noise of the documented size, inside the 90% interval', async () => {
+    const t = await start();
+    const db = t.database.db;
+    // 40 cells of 20 doctors at 600 actual minutes a day: exactly 70.00 weekly hours each.
+    const cells = 40;
+    for (let i = 0; i < cells; i++) {
+      await addCell(db, { period: '2026-01', state_code: `S${String(i).padStart(2, '0')}`, users: 20, days: 7, actual: 600, planned: 480 });
+    }
+    await t.app.services.aggregation.run({ trigger: 'cli' });
+    const rows = await publishedRows(db);
+    assert.equal(rows.length, cells);
+    // The true average is 70.00 h; the noise on it is discrete Laplace of scale 12 500 / (100 × 20) = 6.25 h.
+    const errors = rows.map((r) => r.avg_weekly_hours - 70);
+    const meanAbsolute = errors.reduce((a, e) => a + Math.abs(e), 0) / cells;
+    assert.ok(meanAbsolute > 6.25 / 3 && meanAbsolute < 6.25 * 3, `mean |noise| ${meanAbsolute.toFixed(2)} h, expected about 6.25 h`);
+    for (const row of rows) {
+      // ln(10) × 100 h / (0.8 × 20) = 14.39 h
+      assert.equal(row.ci90_half_width, 14.4);
+      assert.equal(row.epsilon, 1);
+      assert.equal(row.n_users, 20);
+      assert.equal(Math.round((row.avg_weekly_hours - row.avg_planned_weekly_hours!) * 100) / 100, row.avg_overtime_weekly_hours);
+    }
+    const covered = errors.filter((e) => Math.abs(e) <= 14.4).length;
+    assert.ok(covered >= 28, `${covered} of ${cells} within the 90% interval (expected about 36)`);
   });
 
   test('a cell of 9 is suppressed, 10 is published; n is rounded down to a multiple of 5', async () => {
@@ -229,7 +255,7 @@ describe(`aggregation (${backend})`, () => {
     }
     const runs = await Promise.all([0, 1, 2].map(() => runScript('src/cli/aggregate.ts', t.env)));
     for (const run of runs) assert.equal(run.code, 0, run.stderr + run.stdout);
-    const published = runs.map((r) => Number(/(\d+) cells,/.exec(r.stdout)?.[1] ?? 0));
+    const published = runs.map((r) => Number(/(\d+) cells?,/.exec(r.stdout)?.[1] ?? 0));
     assert.equal(published.reduce((a, b) => a + b, 0), 10, runs.map((r) => r.stdout).join('\n'));
     assert.equal(await count(db, 'stats_by_state_specialty'), 10);
     assert.equal(await count(db, 'privacy_ledger'), 5 * 21);
@@ -290,12 +316,7 @@ describe(`aggregation (${backend})`, () => {
     await addCell(db, { period: '2026-01', users: 10 });
     await addCell(db, { period: '2026-02', users: 10, days: 10 });
     // Make the last step of each month (the privacy ledger) fail, after its cells have been inserted.
-    if (backend === 'postgres') {
-      await sql`create function fail_ledger() returns trigger language plpgsql as $$ begin raise exception 'ledger unavailable'; end $$`.execute(db);
-      await sql`create trigger fail_ledger before insert on privacy_ledger for each row execute function fail_ledger()`.execute(db);
-    } else {
-      await sql`create trigger fail_ledger before insert on privacy_ledger begin select raise(abort, 'ledger unavailable'); end`.execute(db);
-    }
+    const repair = await breakLedger(db, backend);
     const failed = await t.app.services.aggregation.run({ trigger: 'cli' });
     assert.equal(failed.status, 'failed');
     assert.match(failed.error ?? '', /ledger unavailable/);
@@ -306,7 +327,7 @@ describe(`aggregation (${backend})`, () => {
     assert.equal(last?.status, 'failed');
     assert.match(last?.error ?? '', /ledger unavailable/);
 
-    await sql`drop trigger fail_ledger${sql.raw(backend === 'postgres' ? ' on privacy_ledger' : '')}`.execute(db);
+    await repair();
     const retried = await t.app.services.aggregation.run({ trigger: 'cli' });
     assert.equal(retried.status, 'success');
     assert.deepEqual(retried.periods, ['2026-01', '2026-02']);
