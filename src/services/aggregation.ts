@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import { AggregationRunRepository, type AggregationRunRow } from '../db/repositories/aggregation-runs.js';
-import { PrivacyLedgerRepository } from '../db/repositories/privacy-ledger.js';
-import { StatisticsRepository, type AggregationWindow, type CellTotals, type StatsRow } from '../db/repositories/statistics.js';
+import { MonthlyAggregationRepository, type AggregationWindow, type CellTotals } from '../db/repositories/monthly-aggregation.js';
+import { StatisticsRepository, type StatsRow } from '../db/repositories/statistics.js';
 import { snapshotTransaction, withAdvisoryLock } from '../db/transactions.js';
 import type { DB } from '../db/schema.js';
 import { unprocessable } from '../errors.js';
@@ -174,10 +174,9 @@ export class AggregationService {
 
   /** Closed months from the first month with any work event up to now, minus those already processed. */
   private async pendingPeriods(db: Kysely<DB>, only: string | undefined): Promise<string[]> {
-    const statistics = new StatisticsRepository(db);
-    const processed = await statistics.processedPeriods();
+    const processed = await new StatisticsRepository(db).processedPeriods();
     if (only !== undefined) return processed.has(only) ? [] : [only];
-    const earliest = await statistics.earliestEventDate();
+    const earliest = await new MonthlyAggregationRepository(db).earliestEventDate();
     if (earliest === null) return [];
     const latest = latestClosedPeriod(this.today(), this.deps.config.aggregation.graceDays);
     return periodsBetween(periodOf(earliest), latest).filter((p) => !processed.has(p));
@@ -195,13 +194,16 @@ export class AggregationService {
       capGrid: this.#capGrid,
     };
     const now = this.deps.clock.now().toISOString();
-    const cells = await statistics.cellTotals(window);
+    const month = new MonthlyAggregationRepository(trx);
+    await month.stagePeople(window);
+    const cells = await month.cellTotals();
     const released = cells.filter((cell) => cell.n_users >= kMin);
     await statistics.insertCells(released.map((cell) => this.release(cell, period, now)));
-    const counted = await new PrivacyLedgerRepository(trx).recordPublishedCells(period, window, epsilon, now);
+    const counted = await month.recordLedger(period, kMin, epsilon, now);
+    await month.dropStage();
     const expected = released.reduce((total, cell) => total + cell.n_users, 0);
     if (counted !== expected) {
-      // Cannot happen on one snapshot; if it ever does, publishing nothing is the safe outcome.
+      // Both come from the same staged rows; if they ever disagree, publishing nothing is the safe outcome.
       throw new Error(`privacy ledger for ${period} has ${counted} entries but the published cells count ${expected} people`);
     }
     const outcome = {
