@@ -19,7 +19,7 @@ const StatsQuery = Type.Object({
   period: Type.Optional(Type.String({ pattern: PERIOD_PATTERN, description: 'Month, YYYY-MM' })),
   state_code: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'German state code, e.g. BY' })),
   specialty: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-  limit: Type.Integer({ minimum: 1, maximum: 5000, default: 1000 }),
+  limit: Type.Integer({ minimum: 1, maximum: 5000, default: 100, description: 'Rows per page (default 100, at most 5000)' }),
   offset: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 }),
   format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv, or send Accept: text/csv' })),
 });
@@ -123,7 +123,6 @@ export default async function statsRoutes(fastify: FastifyInstance): Promise<voi
             }
           : { body: JSON.stringify(rows), contentType: 'application/json; charset=utf-8', headers: { 'x-total-count': String(total) } };
       });
-      reply.header('vary', 'Accept');
       return sendCached(request, reply, cached, STATS_CACHE_TTL_SECONDS);
     },
   );

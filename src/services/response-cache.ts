@@ -1,10 +1,11 @@
 /**
- * In-process cache of serialized responses (body + ETag) for the public statistics, which change once a month
+ * In-process cache of serialized responses (body, its gzip and an ETag) for the public statistics, which change once a month
  * but may be read thousands of times a second. The process that publishes clears it at once; other
  * processes serve their copy until it expires (`ttlMs`), so a new month shows everywhere within one TTL.
  * Bounded in entries, because query strings are chosen by clients.
  */
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { Clock } from './clock.js';
 
 export interface Representation {
@@ -14,9 +15,18 @@ export interface Representation {
   headers?: Record<string, string>;
 }
 
-export interface CachedResponse extends Representation {
+export interface CachedResponse {
+  /** The body, encoded once (UTF-8) so that each answer only copies bytes. */
+  body: Buffer;
+  /** The same body gzip-compressed, when that is worth it (large bodies). */
+  gzip: Buffer | null;
+  contentType: string;
+  headers: Record<string, string>;
   etag: string;
 }
+
+/** Bodies below this size are not worth compressing. */
+const GZIP_MIN_BYTES = 512;
 
 interface Entry {
   expiresAt: number;
@@ -41,7 +51,7 @@ export class ResponseCache {
     if (entry && entry.expiresAt > now && entry.generation === this.#generation) return entry.value;
 
     const generation = this.#generation;
-    const value = produce().then((representation) => ({ ...representation, etag: etagOf(representation.body) }));
+    const value = produce().then(encode);
     if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.delete(key);
     this.#entries.set(key, { expiresAt: now + this.ttlMs, generation, value });
@@ -59,8 +69,16 @@ export class ResponseCache {
   }
 }
 
-function etagOf(body: string): string {
-  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+function encode({ body, contentType, headers = {} }: Representation): CachedResponse {
+  const bytes = Buffer.from(body, 'utf8');
+  return {
+    body: bytes,
+    gzip: bytes.length >= GZIP_MIN_BYTES ? gzipSync(bytes) : null,
+    contentType,
+    headers,
+    // Weak: the gzip and identity encodings of one body share it.
+    etag: `W/"${createHash('sha256').update(bytes).digest('base64url').slice(0, 32)}"`,
+  };
 }
 
 /** Whether an `If-None-Match` header matches `etag` (weak comparison, lists and `*` allowed). */

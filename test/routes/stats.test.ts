@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { buildApp } from '../../src/app.js';
 import { openDatabase } from '../../src/db/index.js';
 import type { Clock } from '../../src/services/clock.js';
@@ -121,12 +122,12 @@ describe(`public statistics endpoints (${backend})`, () => {
     const first = await get('/stats/by-state-specialty?period=2026-01');
     assert.equal(first.headers['cache-control'], 'public, max-age=60');
     const etag = String(first.headers.etag);
-    assert.match(etag, /^"[\w-]+"$/);
+    assert.match(etag, /^W\/"[\w-]+"$/);
     const again = await get('/stats/by-state-specialty?period=2026-01', { 'if-none-match': etag });
     assert.equal(again.statusCode, 304);
     assert.equal(again.body, '');
     assert.equal(again.headers.etag, etag);
-    assert.equal((await get('/stats/by-state-specialty?period=2026-01', { 'if-none-match': `W/${etag}, "other"` })).statusCode, 304);
+    assert.equal((await get('/stats/by-state-specialty?period=2026-01', { 'if-none-match': `"other", ${etag.slice(2)}` })).statusCode, 304);
     assert.equal((await get('/stats/by-state-specialty?period=2026-01', { 'if-none-match': '"stale"' })).statusCode, 200);
     const csv = await get('/stats/by-state-specialty?period=2026-01&format=csv', { 'if-none-match': etag });
     assert.equal(csv.statusCode, 200, 'the CSV is another representation with its own ETag');
@@ -135,6 +136,17 @@ describe(`public statistics endpoints (${backend})`, () => {
     const summary = await get('/stats/summary');
     assert.equal(summary.headers['cache-control'], 'public, max-age=60');
     assert.equal((await get('/stats/summary', { 'if-none-match': String(summary.headers.etag) })).statusCode, 304);
+  });
+
+  test('sends the cached gzip body to clients that accept it', async () => {
+    const plain = await get('/stats/by-state-specialty');
+    const zipped = await get('/stats/by-state-specialty', { 'accept-encoding': 'gzip, deflate, br' });
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.equal(zipped.headers.etag, plain.headers.etag);
+    assert.match(String(zipped.headers.vary), /Accept-Encoding/);
+    assert.equal(gunzipSync(zipped.rawPayload).toString('utf8'), plain.body);
+    assert.ok(zipped.rawPayload.length < plain.rawPayload.length);
+    assert.equal((await get('/stats/by-state-specialty', { 'accept-encoding': 'gzip;q=0, identity' })).headers['content-encoding'], undefined);
   });
 
   test('the summary is computed from published rows and describes the method', async () => {
