@@ -12,6 +12,7 @@ import { installScheduler } from './plugins/scheduler.js';
 import { installSecurity } from './plugins/security.js';
 import { installValidation } from './plugins/validation.js';
 import healthRoutes from './routes/health.js';
+import publicPageRoutes from './routes/public-page.js';
 import statsRoutes from './routes/stats.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createServices } from './services/index.js';
@@ -61,6 +62,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(statsRoutes);
+  await app.register(publicPageRoutes);
 
   installScheduler(app);
 

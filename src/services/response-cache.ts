@@ -69,7 +69,8 @@ export class ResponseCache {
   }
 }
 
-function encode({ body, contentType, headers = {} }: Representation): CachedResponse {
+/** Encodes a representation once: UTF-8 bytes, their gzip when worth it, and a weak ETag. */
+export function encode({ body, contentType, headers = {} }: Representation): CachedResponse {
   const bytes = Buffer.from(body, 'utf8');
   return {
     body: bytes,
