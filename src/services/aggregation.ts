@@ -8,6 +8,7 @@
  * published twice, on either database.
  */
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import { AggregationRunRepository, type AggregationRunRow } from '../db/repositories/aggregation-runs.js';
@@ -16,7 +17,6 @@ import { StatisticsRepository, type StatsRow } from '../db/repositories/statisti
 import { snapshotTransaction, withAdvisoryLock } from '../db/transactions.js';
 import type { DB } from '../db/schema.js';
 import { unprocessable } from '../errors.js';
-import type { Kysely } from 'kysely';
 import { dateInZone, type Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import {
@@ -48,7 +48,7 @@ export interface AggregationReport {
   started_at: string;
   finished_at: string;
   duration_ms: number;
-  /** Months published by this run, oldest first. */
+  /** Months processed (and so frozen) by this run, oldest first; a month may have no cell large enough. */
   periods: string[];
   cells_published: number;
   cells_suppressed: number;
