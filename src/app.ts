@@ -11,6 +11,7 @@ import { installAuth } from './plugins/auth.js';
 import { installDocs } from './plugins/docs.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { installMetrics } from './plugins/metrics.js';
+import { installScheduler } from './plugins/scheduler.js';
 import { installSecurity } from './plugins/security.js';
 import { installValidation } from './plugins/validation.js';
 import adminRoutes from './routes/admin.js';
@@ -19,6 +20,8 @@ import authRoutes from './routes/auth.js';
 import healthRoutes from './routes/health.js';
 import taxonomyRoutes from './routes/taxonomy.js';
 import workEventRoutes from './routes/work-events.js';
+import publicPageRoutes from './routes/public-page.js';
+import statsRoutes from './routes/stats.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createServices } from './services/index.js';
 import { LogBuffer, type LogDestination } from './services/log-buffer.js';
@@ -84,6 +87,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(workEventRoutes);
   await app.register(feedbackRoutes);
   await app.register(adminRoutes, { prefix: '/admin' });
+  await app.register(statsRoutes);
+  await app.register(publicPageRoutes);
+
+  installScheduler(app);
 
   return app;
 }

@@ -4,6 +4,7 @@ import type { Database } from './db/index.js';
 import type { User } from './db/schema.js';
 import type { AdminAuthHook } from './plugins/admin-auth.js';
 import type { AuthHooks } from './plugins/auth.js';
+import type { Scheduler } from './plugins/scheduler.js';
 import type { Clock } from './services/clock.js';
 import type { Services } from './services/index.js';
 import type { LogBuffer } from './services/log-buffer.js';
@@ -20,6 +21,8 @@ declare module 'fastify' {
     logBuffer: LogBuffer;
     /** preHandler hooks: `{ preHandler: app.auth.registered }` (see src/plugins/auth.ts). */
     auth: AuthHooks;
+    /** The in-process daily maintenance schedule (AGGREGATION_CRON). */
+    scheduler: Scheduler;
   }
   interface FastifyRequest {
     /** The signed-in user, set by the `app.auth` hooks; null on routes without authentication. */

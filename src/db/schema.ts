@@ -59,6 +59,46 @@ export interface StatsByStateSpecialtyTable {
   n_users: number;
   avg_weekly_hours: number;
   created_at: string;
+  // Added by 0005_statistics; null only on rows published before it (none are written without them).
+  avg_planned_weekly_hours: number | null;
+  avg_overtime_weekly_hours: number | null;
+  ci90_half_width: number | null;
+  epsilon: number | null;
+  k_min: number | null;
+}
+
+/** A month that has been processed by the aggregation; its presence freezes the month. */
+export interface StatsPeriodsTable {
+  period: string;
+  published_at: string;
+  cells_published: number;
+  cells_suppressed: number;
+  users_counted: number;
+}
+
+/** One row per person per published month they were counted in; deleted with the person. */
+export interface PrivacyLedgerTable {
+  user_id: string;
+  period: string;
+  state_code: string;
+  specialty: string;
+  epsilon: number;
+  created_at: string;
+}
+
+export interface AggregationRunsTable {
+  id: string;
+  started_at: string;
+  finished_at: string;
+  status: 'success' | 'failed' | 'skipped';
+  trigger: string;
+  /** JSON array of the periods the run published. */
+  periods: string;
+  cells_published: number;
+  cells_suppressed: number;
+  users_counted: number;
+  message: string;
+  error: string | null;
 }
 
 export interface RateLimitHitsTable {
@@ -97,4 +137,7 @@ export interface DB {
   stats_by_state_specialty: StatsByStateSpecialtyTable;
   rate_limit_hits: RateLimitHitsTable;
   feedback: FeedbackTable;
+  stats_periods: StatsPeriodsTable;
+  privacy_ledger: PrivacyLedgerTable;
+  aggregation_runs: AggregationRunsTable;
 }

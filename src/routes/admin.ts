@@ -19,15 +19,19 @@ const Status = Type.Enum([...FEEDBACK_STATUSES]);
 const JsonObject = Type.Object({}, { additionalProperties: true });
 const Count = Type.Integer({ minimum: 0 });
 
+/** One run of the statistics aggregation (the report `AggregationService.run` returns and records). */
 const AggregationRun = Type.Object({
-  id: Type.String(),
-  started_at: Type.String({ format: 'date-time' }),
-  finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  run_id: Type.String(),
   status: Type.String({ description: 'success, failed or skipped' }),
-  trigger: Type.String({ description: 'what started the run, e.g. schedule, cli or admin' }),
+  trigger: Type.String({ description: 'what started the run: schedule, cli or admin' }),
+  started_at: Type.String({ format: 'date-time' }),
+  finished_at: Type.String({ format: 'date-time' }),
+  duration_ms: Count,
+  periods: Type.Array(Type.String(), { description: 'months processed (and frozen) by this run' }),
   cells_published: Count,
   cells_suppressed: Count,
   users_counted: Count,
+  message: Type.String(),
   error: Type.Union([Type.String(), Type.Null()]),
 });
 
@@ -171,5 +175,25 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
         capacity: app.logBuffer.capacity,
       };
     },
+  );
+
+  r.post(
+    '/aggregate',
+    {
+      schema: {
+        summary: 'Run the statistics aggregation now and return its report',
+        description:
+          'Publishes every closed, unpublished month (or only `period`). Safe while the schedule or another ' +
+          'instance runs: then the report says "skipped". A failed run is reported with status "failed".',
+        tags: ['admin'],
+        security,
+        querystring: Type.Object(
+          { period: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}$', description: 'YYYY-MM' })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: AggregationRun, 422: Problem, ...AuthProblems },
+      },
+    },
+    async (request) => app.services.aggregation.run({ period: request.query.period, trigger: 'admin' }),
   );
 }

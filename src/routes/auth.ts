@@ -203,4 +203,34 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
       return data;
     },
   );
+
+  app.get(
+    '/auth/me/privacy',
+    {
+      onRequest: app.auth.required,
+      schema: {
+        summary: 'The statistics releases that included the signed-in user, and the privacy budget spent per year',
+        description:
+          'One entry per published statistics cell the user was counted in (see docs/privacy.md). Deleted with the account.',
+        tags: ['auth', 'stats'],
+        security: bearerSecurity,
+        response: {
+          200: Type.Object({
+            releases: Type.Array(
+              Type.Object({
+                period: Type.String(),
+                state_code: Type.String(),
+                specialty: Type.String(),
+                epsilon: Type.Number(),
+                published_at: Type.String({ format: 'date-time' }),
+              }),
+            ),
+            epsilon_by_year: Type.Array(Type.Object({ year: Type.String(), releases: Type.Integer(), epsilon: Type.Number() })),
+          }),
+          ...errorResponses(401),
+        },
+      },
+    },
+    async (request) => app.services.statistics.privacyLedger(request.user!.id),
+  );
 }

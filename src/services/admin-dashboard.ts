@@ -6,24 +6,12 @@ import type { AdminStatsRepository } from '../db/repositories/admin-stats.js';
 import { dateInZone, type Clock } from './clock.js';
 import type { Pseudonymizer } from './pseudonym.js';
 import { DAYS, HOURS } from './rate-limiter.js';
+import type { AggregationReport } from './aggregation.js';
 
 export const RECENT_SUBMISSIONS = 10;
 export const CHART_DAYS = 30;
 
-/** One run of the statistics aggregation, as recorded in `aggregation_runs`. */
-export interface AggregationRunSummary {
-  id: string;
-  started_at: string;
-  finished_at: string | null;
-  status: string;
-  trigger: string;
-  cells_published: number;
-  cells_suppressed: number;
-  users_counted: number;
-  error: string | null;
-}
-
-export type LastAggregationRun = () => Promise<AggregationRunSummary | null>;
+export type LastAggregationRun = () => Promise<AggregationReport | null>;
 
 export interface AdminData {
   generated_at: string;
@@ -41,7 +29,7 @@ export interface AdminData {
   }[];
   /** Oldest first, one entry per calendar day in the service's time zone, today last. */
   submissions_per_day: { date: string; count: number }[];
-  last_aggregation: AggregationRunSummary | null;
+  last_aggregation: AggregationReport | null;
 }
 
 export class AdminDashboard {

@@ -7,19 +7,24 @@ import type { Database } from '../db/index.js';
 import { AdminStatsRepository } from '../db/repositories/admin-stats.js';
 import { FeedbackRepository } from '../db/repositories/feedback.js';
 import { PersonalDataRepository } from '../db/repositories/personal-data.js';
+import { PrivacyLedgerRepository } from '../db/repositories/privacy-ledger.js';
 import { RateLimitRepository } from '../db/repositories/rate-limits.js';
+import { StatisticsRepository } from '../db/repositories/statistics.js';
 import { UserRepository } from '../db/repositories/users.js';
 import { VerificationCodeRepository } from '../db/repositories/verification-codes.js';
 import { WorkEventRepository } from '../db/repositories/work-events.js';
 import { AccountService } from './accounts.js';
 import { AdminDashboard } from './admin-dashboard.js';
+import { AggregationService } from './aggregation.js';
 import { AuthService } from './auth.js';
 import type { Clock } from './clock.js';
 import { FeedbackService } from './feedback.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { createMailer } from './mailer.js';
+import { DailyMaintenance } from './maintenance.js';
 import { createPseudonymizer } from './pseudonym.js';
 import { RateLimiter } from './rate-limiter.js';
+import { StatisticsService } from './statistics.js';
 import { TokenService } from './tokens.js';
 import { WorkEventService } from './work-events.js';
 
@@ -27,7 +32,7 @@ export interface ServiceDeps {
   config: Config;
   database: Database;
   clock: Clock;
-  /** Where services log (the app's pino logger); defaults to the console. */
+  /** Where services log (the app passes its pino logger); the console when omitted (CLI). */
   logger?: Logger;
 }
 
@@ -46,11 +51,33 @@ export function createServices({ config, database, clock, logger = consoleLogger
   });
   const accounts = new AccountService({ config, clock, logger, users, personalData: new PersonalDataRepository(database.db) });
   const workEvents = new WorkEventService({ config, clock, events: new WorkEventRepository(database.db) });
+  const statistics = new StatisticsService(
+    new StatisticsRepository(database.db),
+    new PrivacyLedgerRepository(database.db),
+    config,
+    clock,
+  );
+  const aggregation = new AggregationService({
+    config,
+    database,
+    clock,
+    logger,
+    onPublished: () => statistics.invalidate(),
+  });
   const pseudonym = createPseudonymizer(config.secretKey);
   const feedback = new FeedbackService(new FeedbackRepository(database.db), clock, pseudonym, config.feedbackRetentionDays);
-  // The last run comes from the statistics aggregation once it exists (`aggregation.lastRun()`).
-  const adminDashboard = new AdminDashboard(new AdminStatsRepository(database.db), clock, pseudonym, config.timezone, async () => null);
-  return { rateLimiter, tokens, auth, accounts, workEvents, feedback, adminDashboard };
+  const adminDashboard = new AdminDashboard(new AdminStatsRepository(database.db), clock, pseudonym, config.timezone, () =>
+    aggregation.lastRun(),
+  );
+
+  // Run once a day by the scheduler plugin (AGGREGATION_CRON); add further daily jobs here.
+  const maintenance = new DailyMaintenance(logger);
+  maintenance.register('aggregation', () => aggregation.run({ trigger: 'schedule' }));
+  maintenance.register('rate-limit purge', () => rateLimiter.purgeExpired());
+  maintenance.register('expired login codes purge', () => auth.purgeExpiredCodes());
+  maintenance.register('feedback retention purge', () => feedback.purgeExpired());
+
+  return { rateLimiter, tokens, auth, accounts, workEvents, statistics, aggregation, feedback, adminDashboard, maintenance };
 }
 
 export type Services = ReturnType<typeof createServices>;

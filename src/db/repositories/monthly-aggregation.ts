@@ -1,0 +1,147 @@
+/**
+ * The set-based heart of the release. Inside one month's transaction, the events of the month are scanned
+ * once into a temporary table of the people who count (one row each, with their clipped weekly hours);
+ * cell totals and the privacy ledger are then derived from that small table. Temporary tables belong to
+ * the connection and their creation is transactional on both databases: a rollback removes it, and
+ * `dropStage` removes it before commit. Nothing but one row per cell reaches Node.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../schema.js';
+
+/** What counts for one month: its days, the minimum number of reported days, and the per-person cap. */
+export interface AggregationWindow {
+  first: string;
+  last: string;
+  minDays: number;
+  /** WEEKLY_HOURS_CAP in grid units (1/100 hour), rounded down. */
+  capGrid: number;
+}
+
+/** Totals of one (state, specialty) cell; sums are of clipped weekly hours in grid units (1/100 hour). */
+export interface CellTotals {
+  state_code: string;
+  specialty: string;
+  n_users: number;
+  actual_sum: number;
+  planned_sum: number;
+}
+
+interface StagedPerson {
+  user_id: string;
+  state_code: string;
+  specialty: string;
+  actual_grid: number;
+  planned_grid: number;
+}
+
+type StageDB = DB & { aggregation_stage: StagedPerson };
+
+/**
+ * One person's weekly hours in grid units: mean minutes per reported day × 7 / 60 × 100 = 35·sum / (3·days),
+ * rounded half up with integer arithmetic (identical on both databases), then clipped to [0, capGrid].
+ */
+function weeklyGrid(column: 'actual_minutes' | 'planned_minutes', capGrid: number) {
+  const cap = sql.lit(Math.floor(capGrid));
+  const rounded = sql`(70 * sum(${sql.ref(column)}) + 3 * count(*)) / (6 * count(*))`;
+  return sql<number>`case when sum(${sql.ref(column)}) <= 0 then 0 when ${rounded} > ${cap} then ${cap} else ${rounded} end`;
+}
+
+export class MonthlyAggregationRepository {
+  private readonly db: Kysely<StageDB>;
+
+  constructor(db: Kysely<DB>) {
+    this.db = db.withTables<{ aggregation_stage: StagedPerson }>();
+  }
+
+  async earliestEventDate(): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('work_events')
+      .select((eb) => eb.fn.min('date').as('first'))
+      .executeTakeFirst();
+    return row?.first ?? null;
+  }
+
+  /**
+   * Stages the people who count in the month: registered (state, specialty and consent set), not demo
+   * accounts, with at least `minDays` events in the month; their cell is their profile's at this moment.
+   */
+  async stagePeople(window: AggregationWindow): Promise<void> {
+    const perPerson = this.db
+      .selectFrom('work_events')
+      .select('user_id')
+      .select(weeklyGrid('actual_minutes', window.capGrid).as('actual_grid'))
+      .select(weeklyGrid('planned_minutes', window.capGrid).as('planned_grid'))
+      .where('date', '>=', window.first)
+      .where('date', '<=', window.last)
+      .groupBy('user_id')
+      .having((eb) => eb.fn.countAll(), '>=', window.minDays);
+    const eligible = this.db
+      .selectFrom(perPerson.as('p'))
+      .innerJoin('users as u', 'u.id', 'p.user_id')
+      .select(['p.user_id', 'u.state_code', 'u.specialty', 'p.actual_grid', 'p.planned_grid'])
+      .where('u.is_demo', '=', false)
+      .where('u.state_code', 'is not', null)
+      .where('u.specialty', 'is not', null)
+      .where('u.consent_accepted_at', 'is not', null);
+    await this.db.schema.dropTable('aggregation_stage').ifExists().execute();
+    await this.db.schema.createTable('aggregation_stage').temporary().as(eligible).execute();
+  }
+
+  /** Every cell with at least one staged person, suppressed or not. */
+  async cellTotals(): Promise<CellTotals[]> {
+    const rows = await this.db
+      .selectFrom('aggregation_stage')
+      .select((eb) => [
+        'state_code',
+        'specialty',
+        eb.fn.countAll<number>().as('n_users'),
+        eb.fn.sum<number>('actual_grid').as('actual_sum'),
+        eb.fn.sum<number>('planned_grid').as('planned_sum'),
+      ])
+      .groupBy(['state_code', 'specialty'])
+      .orderBy('state_code')
+      .orderBy('specialty')
+      .execute();
+    return rows.map((r) => ({
+      state_code: r.state_code,
+      specialty: r.specialty,
+      n_users: Number(r.n_users),
+      actual_sum: Number(r.actual_sum),
+      planned_sum: Number(r.planned_sum),
+    }));
+  }
+
+  /**
+   * A privacy-ledger row for every staged person whose cell has at least `kMin` people: the same rule that
+   * publishes the cell. Returns the number of rows written.
+   */
+  async recordLedger(period: string, kMin: number, epsilon: number, at: string): Promise<number> {
+    const published = this.db
+      .selectFrom('aggregation_stage')
+      .select(['state_code', 'specialty'])
+      .groupBy(['state_code', 'specialty'])
+      .having((eb) => eb.fn.countAll(), '>=', kMin);
+    const result = await this.db
+      .insertInto('privacy_ledger')
+      .columns(['user_id', 'period', 'state_code', 'specialty', 'epsilon', 'created_at'])
+      .expression(
+        this.db
+          .selectFrom('aggregation_stage as s')
+          .innerJoin(published.as('c'), (join) => join.onRef('c.state_code', '=', 's.state_code').onRef('c.specialty', '=', 's.specialty'))
+          .select((eb) => [
+            's.user_id',
+            eb.val(period).as('period'),
+            's.state_code',
+            's.specialty',
+            eb.val(epsilon).as('epsilon'),
+            eb.val(at).as('created_at'),
+          ]),
+      )
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0);
+  }
+
+  async dropStage(): Promise<void> {
+    await this.db.schema.dropTable('aggregation_stage').ifExists().execute();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Locks and transactions whose mechanics differ between the two databases, behind one interface, so that
+ * services can say "only one process at a time" and "all of this or none of it, on one snapshot".
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './index.js';
+import type { DB } from './schema.js';
+
+export type LockOutcome<T> = { acquired: true; value: T } | { acquired: false };
+
+/**
+ * Runs `work` while holding the PostgreSQL session advisory lock `key` on one dedicated connection, or returns
+ * `{ acquired: false }` at once when another session (any process) holds it. A crashed holder's lock ends
+ * with its connection. SQLite has no advisory locks; there `work` runs directly and `snapshotTransaction`'s
+ * write lock serialises writers across processes.
+ */
+export async function withAdvisoryLock<T>(
+  database: Database,
+  key: bigint,
+  work: (db: Kysely<DB>) => Promise<T>,
+): Promise<LockOutcome<T>> {
+  if (database.dialect === 'sqlite') return { acquired: true, value: await work(database.db) };
+  return database.db.connection().execute(async (connection) => {
+    const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${key.toString()}::bigint) as locked`.execute(connection);
+    if (!rows[0]?.locked) return { acquired: false };
+    try {
+      return { acquired: true, value: await work(connection) };
+    } finally {
+      await sql`select pg_advisory_unlock(${key.toString()}::bigint)`.execute(connection);
+    }
+  });
+}
+
+/**
+ * A transaction on one consistent snapshot that commits all of `work` or nothing. PostgreSQL: REPEATABLE
+ * READ, so that several statements over work events see the same data. SQLite: BEGIN IMMEDIATE, which takes
+ * the database's write lock before the first read, so a second process waits and then sees the result.
+ */
+export async function snapshotTransaction<T>(
+  db: Kysely<DB>,
+  dialect: Database['dialect'],
+  work: (trx: Kysely<DB>) => Promise<T>,
+): Promise<T> {
+  if (dialect === 'postgres') return db.transaction().setIsolationLevel('repeatable read').execute(work);
+  return db.connection().execute(async (connection) => {
+    await sql`begin immediate`.execute(connection);
+    try {
+      const value = await work(connection);
+      await sql`commit`.execute(connection);
+      return value;
+    } catch (error) {
+      await sql`rollback`.execute(connection);
+      throw error;
+    }
+  });
+}

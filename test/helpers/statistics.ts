@@ -1,0 +1,146 @@
+/** Seeds users, work events and published rows straight into the tables, for the statistics tests. */
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { DB, StatsByStateSpecialtyTable } from '../../src/db/schema.js';
+import { monthRange, addDays } from '../../src/services/periods.js';
+
+export interface SeedUser {
+  state_code?: string | null;
+  specialty?: string | null;
+  is_demo?: boolean;
+  /** A registered user has state, specialty and consent; false leaves consent unset. */
+  consented?: boolean;
+}
+
+export async function addUser(db: Kysely<DB>, user: SeedUser = {}): Promise<string> {
+  const id = randomUUID();
+  await db
+    .insertInto('users')
+    .values({
+      id,
+      email_hash: `hash-${id}`,
+      hospital_id: 'hospital-1',
+      role_level: 'assistant',
+      state_code: user.state_code === undefined ? 'BY' : user.state_code,
+      specialty: user.specialty === undefined ? 'internal_medicine' : user.specialty,
+      created_at: '2025-01-01T00:00:00.000Z',
+      terms_accepted_version: '2026-01',
+      privacy_accepted_version: '2026-01',
+      consent_accepted_at: user.consented === false ? null : '2025-01-01T00:00:00.000Z',
+      is_demo: user.is_demo ?? false,
+    })
+    .execute();
+  return id;
+}
+
+/** `days` consecutive days from the first of `period`, each with the same minutes. */
+export async function addMonthOfEvents(
+  db: Kysely<DB>,
+  userId: string,
+  period: string,
+  days: number,
+  minutes: { actual: number; planned: number },
+): Promise<void> {
+  const { first } = monthRange(period);
+  const dates = Array.from({ length: days }, (_, i) => addDays(first, i));
+  await addEvents(db, userId, dates, minutes);
+}
+
+export async function addEvents(
+  db: Kysely<DB>,
+  userId: string,
+  dates: string[],
+  minutes: { actual: number; planned: number },
+): Promise<void> {
+  if (dates.length === 0) return;
+  await db
+    .insertInto('work_events')
+    .values(
+      dates.map((date) => ({
+        id: randomUUID(),
+        user_id: userId,
+        date,
+        planned_minutes: minutes.planned,
+        actual_minutes: minutes.actual,
+        created_at: '2026-01-01T00:00:00.000Z',
+      })),
+    )
+    .execute();
+}
+
+/** `users` registered users in one cell, each with `days` days of the same minutes in `period` (bulk inserts). */
+export async function addCell(
+  db: Kysely<DB>,
+  cell: { period: string; state_code?: string; specialty?: string; users: number; days?: number; actual?: number; planned?: number },
+): Promise<string[]> {
+  const ids = Array.from({ length: cell.users }, () => randomUUID());
+  if (ids.length === 0) return ids;
+  await db
+    .insertInto('users')
+    .values(
+      ids.map((id) => ({
+        id,
+        email_hash: `hash-${id}`,
+        state_code: cell.state_code ?? 'BY',
+        specialty: cell.specialty ?? 'internal_medicine',
+        created_at: '2025-01-01T00:00:00.000Z',
+        consent_accepted_at: '2025-01-01T00:00:00.000Z',
+        is_demo: false,
+      })),
+    )
+    .execute();
+  const { first } = monthRange(cell.period);
+  const dates = Array.from({ length: cell.days ?? 20 }, (_, i) => addDays(first, i));
+  const events = ids.flatMap((user_id) =>
+    dates.map((date) => ({
+      id: randomUUID(),
+      user_id,
+      date,
+      planned_minutes: cell.planned ?? 480,
+      actual_minutes: cell.actual ?? 540,
+      created_at: '2026-01-01T00:00:00.000Z',
+    })),
+  );
+  // Stay below SQLite's limit on bound parameters per statement.
+  for (let i = 0; i < events.length; i += 1000) await db.insertInto('work_events').values(events.slice(i, i + 1000)).execute();
+  return ids;
+}
+
+export async function publishedRows(db: Kysely<DB>) {
+  return db.selectFrom('stats_by_state_specialty').selectAll().orderBy('period').orderBy('state_code').orderBy('specialty').execute();
+}
+
+export async function count(db: Kysely<DB>, table: 'privacy_ledger' | 'stats_periods' | 'stats_by_state_specialty' | 'aggregation_runs') {
+  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A published row as the aggregation would write it (for endpoint tests). */
+export function statsRow(overrides: Partial<StatsByStateSpecialtyTable> = {}): StatsByStateSpecialtyTable {
+  return {
+    id: randomUUID(),
+    period: '2026-01',
+    state_code: 'BY',
+    specialty: 'internal_medicine',
+    n_users: 15,
+    avg_weekly_hours: 52.25,
+    avg_planned_weekly_hours: 44.5,
+    avg_overtime_weekly_hours: 7.75,
+    ci90_half_width: 19.19,
+    epsilon: 1,
+    k_min: 10,
+    created_at: '2026-02-08T03:00:00.000Z',
+    ...overrides,
+  };
+}
+
+/** Makes every insert into the privacy ledger fail, to simulate a crash in the middle of publishing a month. */
+export async function breakLedger(db: Kysely<DB>, backend: 'sqlite' | 'postgres'): Promise<() => Promise<void>> {
+  if (backend === 'postgres') {
+    await sql`create function fail_ledger() returns trigger language plpgsql as $$ begin raise exception 'ledger unavailable'; end $$`.execute(db);
+    await sql`create trigger fail_ledger before insert on privacy_ledger for each row execute function fail_ledger()`.execute(db);
+    return async () => void (await sql`drop trigger fail_ledger on privacy_ledger`.execute(db));
+  }
+  await sql`create trigger fail_ledger before insert on privacy_ledger begin select raise(abort, 'ledger unavailable'); end`.execute(db);
+  return async () => void (await sql`drop trigger fail_ledger`.execute(db));
+}

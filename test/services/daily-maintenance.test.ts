@@ -1,0 +1,62 @@
+/** The daily job, as the scheduler runs it: publishes closed months and purges everything that expires. */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { DAY } from '../helpers/clock.js';
+import { backend } from '../helpers/database.js';
+import { addCell } from '../helpers/statistics.js';
+
+describe(`daily maintenance (${backend})`, () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp();
+  });
+  after(async () => t.close());
+
+  const count = async (table: 'feedback' | 'verification_codes' | 'rate_limit_hits' | 'stats_by_state_specialty') =>
+    Number((await t.database.db.selectFrom(table).select(t.database.db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+
+  test('one run publishes closed months and purges old feedback, expired codes and rate-limit hits', async () => {
+    const { db } = t.database;
+    const now = t.clock.now();
+    const old = new Date(now.getTime() - 120 * DAY).toISOString();
+    await addCell(db, { period: '2026-01', state_code: 'HH', specialty: 'cardiology', users: 12 });
+    await db
+      .insertInto('feedback')
+      .values(['old', 'new'].map((age) => ({
+        id: randomUUID(),
+        user_id: null,
+        description: `${age} report`,
+        app_version: null,
+        build_number: null,
+        platform: null,
+        device_model: null,
+        os_version: null,
+        app_state: null,
+        status: 'new' as const,
+        created_at: age === 'old' ? old : now.toISOString(),
+        updated_at: age === 'old' ? old : now.toISOString(),
+      })))
+      .execute();
+    await db
+      .insertInto('verification_codes')
+      .values({ id: randomUUID(), email_hash: 'h-expired', code: 'x', expires_at: old, used: false, created_at: old })
+      .execute();
+    await db.insertInto('rate_limit_hits').values({ id: randomUUID(), bucket: 'b', hit_at: old }).execute();
+
+    assert.deepEqual(t.app.services.maintenance.jobNames, [
+      'aggregation',
+      'rate-limit purge',
+      'expired login codes purge',
+      'feedback retention purge',
+    ]);
+    const outcomes = await t.app.services.maintenance.runAll();
+    assert.ok(outcomes.every((o) => o.ok), JSON.stringify(outcomes));
+
+    assert.equal(await count('stats_by_state_specialty'), 1, 'January 2026 is closed on 2026-03-15 and published');
+    assert.equal(await count('feedback'), 1, 'only the report older than 90 days is gone');
+    assert.equal(await count('verification_codes'), 0);
+    assert.equal(await count('rate_limit_hits'), 0);
+  });
+});
