@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics at GET /metrics: request counts and latencies by route and status, event-loop lag and
- * other process metrics, database pool usage, and whatever gauges other parts of the service add through
- * `collectors`. Each app has its own registry, so several apps in one process (tests) do not collide.
+ * other process metrics, database pool usage, and the aggregation runs. Each app has its own registry, so
+ * several apps in one process (tests) do not collide.
  */
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import client from 'prom-client';
@@ -9,8 +9,6 @@ import client from 'prom-client';
 export interface MetricsOptions {
   /** Guards the endpoint (the admin credentials), before anything else runs. */
   onRequest: onRequestHookHandler;
-  /** Extra gauges computed at scrape time, e.g. from the database. */
-  collectors?: ((registry: client.Registry) => void)[];
 }
 
 export async function installMetrics(app: FastifyInstance, options: MetricsOptions): Promise<void> {
@@ -46,7 +44,27 @@ export async function installMetrics(app: FastifyInstance, options: MetricsOptio
     gauge('db_pool_idle_connections', 'Idle PostgreSQL connections in this process', () => pool.idleCount);
     gauge('db_pool_waiting_requests', 'Queries waiting for a free PostgreSQL connection', () => pool.waitingCount);
   }
-  for (const collector of options.collectors ?? []) collector(registry);
+  // Read from the database at scrape time, so every instance reports the runs of all of them.
+  const runs = new client.Gauge({
+    name: 'aggregation_runs',
+    help: 'Statistics aggregation runs recorded, by outcome (success, failed, skipped)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const lastRun = new client.Gauge({
+    name: 'aggregation_last_finished_timestamp_seconds',
+    help: 'When the latest aggregation run with this outcome finished (Unix time)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const collectRuns = async () => {
+    runs.reset();
+    lastRun.reset();
+    for (const { status, runs: count, last_finished_at } of await app.services.aggregation.runSummary()) {
+      runs.set({ status }, count);
+      if (last_finished_at) lastRun.set({ status }, new Date(last_finished_at).getTime() / 1000);
+    }
+  };
 
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, not the URL, so that ids do not explode the label space.
@@ -63,6 +81,7 @@ export async function installMetrics(app: FastifyInstance, options: MetricsOptio
     '/metrics',
     { onRequest: options.onRequest, schema: { hide: true }, logLevel: 'warn' },
     async (_request, reply) => {
+      await collectRuns();
       reply.header('content-type', registry.contentType).header('cache-control', 'no-store');
       return registry.metrics();
     },

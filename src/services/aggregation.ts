@@ -158,6 +158,11 @@ export class AggregationService {
     return (await this.#runs.recent(limit)).map(fromRow);
   }
 
+  /** Runs recorded by every process, per outcome, with the time the latest finished. */
+  async runSummary(): Promise<{ status: string; runs: number; last_finished_at: string | null }[]> {
+    return this.#runs.summaryByStatus();
+  }
+
   private today(): string {
     return dateInZone(this.deps.clock.now(), this.deps.config.timezone);
   }

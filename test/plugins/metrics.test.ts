@@ -35,6 +35,16 @@ describe(`GET /metrics (${backend})`, () => {
     assert.match(body, /^nodejs_eventloop_lag_seconds \d/m);
     assert.match(body, /^process_resident_memory_bytes \d+/m);
     if (backend === 'postgres') assert.match(body, /^db_pool_connections \d+$/m);
+    assert.doesNotMatch(body, /^aggregation_runs\{/m, 'no runs yet');
+  });
+
+  test('reports aggregation runs by outcome and when the last one finished', async () => {
+    await t.app.services.aggregation.run({ trigger: 'admin' });
+    await t.app.services.aggregation.run({ trigger: 'admin' });
+    const res = await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: basic('admin', 'metrics-admin-password') } });
+    assert.match(res.body, /^aggregation_runs\{status="success"\} 2$/m);
+    const finished = Number(/^aggregation_last_finished_timestamp_seconds\{status="success"\} (\S+)$/m.exec(res.body)?.[1]);
+    assert.ok(Math.abs(finished - t.clock.now().getTime() / 1000) < 1, String(finished));
   });
 });
 

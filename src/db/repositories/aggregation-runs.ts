@@ -26,4 +26,14 @@ export class AggregationRunRepository {
   async recent(limit: number): Promise<AggregationRunRow[]> {
     return this.db.selectFrom('aggregation_runs').selectAll().orderBy('finished_at', 'desc').limit(limit).execute();
   }
+
+  /** Per outcome: how many runs, and when the latest of them finished (for monitoring). */
+  async summaryByStatus(): Promise<{ status: string; runs: number; last_finished_at: string | null }[]> {
+    const rows = await this.db
+      .selectFrom('aggregation_runs')
+      .select((eb) => ['status', eb.fn.countAll<number>().as('runs'), eb.fn.max('finished_at').as('last_finished_at')])
+      .groupBy('status')
+      .execute();
+    return rows.map((r) => ({ status: r.status, runs: Number(r.runs), last_finished_at: r.last_finished_at ?? null }));
+  }
 }
