@@ -10,6 +10,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { AppError } from '../errors.js';
 import { systemClock } from '../services/clock.js';
 import { createServices } from '../services/index.js';
+import { silentLogger } from '../services/logger.js';
 import { configOrExit, exitWithError } from './common.js';
 
 let period: string | undefined;
@@ -24,7 +25,7 @@ const database = openDatabase(config.database);
 try {
   if (config.migrateOnStart) await migrateToLatest(database.db);
   // The report printed below is the CLI's output; the service's log records would only repeat it.
-  const services = createServices({ config, database, clock: systemClock });
+  const services = createServices({ config, database, clock: systemClock, logger: silentLogger });
   const report = await services.aggregation.run({ period, trigger: 'cli' });
   if (report.status === 'failed') {
     await database.destroy();

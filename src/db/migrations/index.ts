@@ -8,14 +8,14 @@ import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_rate_limits.js';
 import * as m0003 from './0003_accounts.js';
 import * as m0004 from './0004_work_event_updates.js';
-import * as m0006 from './0006_feedback.js';
 import * as m0005 from './0005_statistics.js';
+import * as m0006 from './0006_feedback.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_rate_limits': m0002,
   '0003_accounts': m0003,
   '0004_work_event_updates': m0004,
-  '0006_feedback': m0006,
   '0005_statistics': m0005,
+  '0006_feedback': m0006,
 };
