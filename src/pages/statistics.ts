@@ -11,6 +11,7 @@
  * `test/routes/public-page.browser.test.ts` runs it. It must not contain backticks or `${`.
  */
 import { createHash } from 'node:crypto';
+import { SPECIALTIES, STATES } from '../services/taxonomy.js';
 
 const STYLE = String.raw`
 :root { color-scheme: light dark; --bg: #f6f7f9; --panel: #fff; --text: #1d2430; --muted: #5d6878; --line: #dde2e8;
@@ -49,13 +50,12 @@ a { color: var(--actual); }
 [hidden] { display: none !important; }
 `;
 
-const SCRIPT = String.raw`
+const SCRIPT_TEMPLATE = String.raw`
 (function () {
   'use strict';
   var NS = 'http://www.w3.org/2000/svg';
-  var STATES = { BW: 'Baden-Württemberg', BY: 'Bayern', BE: 'Berlin', BB: 'Brandenburg', HB: 'Bremen', HH: 'Hamburg',
-    HE: 'Hessen', MV: 'Mecklenburg-Vorpommern', NI: 'Niedersachsen', NW: 'Nordrhein-Westfalen', RP: 'Rheinland-Pfalz',
-    SL: 'Saarland', SN: 'Sachsen', ST: 'Sachsen-Anhalt', SH: 'Schleswig-Holstein', TH: 'Thüringen' };
+  // State and specialty names in German and English, from the same taxonomy the API validates against.
+  var TAXONOMY = __TAXONOMY__;
   var TEXT = {
     en: {
       locale: 'en-GB', title: 'Real working hours of hospital doctors',
@@ -117,7 +117,12 @@ const SCRIPT = String.raw`
     var date = new Date(Date.UTC(Number(parts[0]), Number(parts[1]) - 1, 1));
     return isNaN(date.getTime()) ? period : date.toLocaleDateString(t().locale, { month: 'long', year: 'numeric', timeZone: 'UTC' });
   }
-  function stateName(code) { return Object.prototype.hasOwnProperty.call(STATES, code) ? STATES[code] : code; }
+  function labelOf(kind) {
+    return function (code) {
+      var names = Object.prototype.hasOwnProperty.call(TAXONOMY[kind], code) ? TAXONOMY[kind][code] : null;
+      return names ? names[view.lang] : code;
+    };
+  }
   function setText(id, text) { byId(id).textContent = text; }
 
   function svg(tag, attributes, parent) {
@@ -225,8 +230,8 @@ const SCRIPT = String.raw`
 
     var total = view.rows.reduce(function (sum, row) { return sum + row.n_users; }, 0);
     setText('status', text.summaryLine(total, view.rows.length));
-    drawChart(byId('chart-state'), combine(view.rows, 'state_code', stateName));
-    drawChart(byId('chart-specialty'), combine(view.rows, 'specialty', function (code) { return code; }));
+    drawChart(byId('chart-state'), combine(view.rows, 'state_code', labelOf('states')));
+    drawChart(byId('chart-specialty'), combine(view.rows, 'specialty', labelOf('specialties')));
   }
 
   function getJson(url) {
@@ -273,6 +278,12 @@ const SCRIPT = String.raw`
   }).catch(fail);
 })();
 `;
+
+const byCode = (entries: readonly { code: string; de: string; en: string }[]) =>
+  Object.fromEntries(entries.map(({ code, de, en }) => [code, { de, en }]));
+/** JSON inside a <script>: `<` is escaped so that no label could ever close the element. */
+const TAXONOMY_JSON = JSON.stringify({ states: byCode(STATES), specialties: byCode(SPECIALTIES) }).replace(/</g, '\\u003c');
+const SCRIPT = SCRIPT_TEMPLATE.replace('__TAXONOMY__', TAXONOMY_JSON);
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 

@@ -75,7 +75,7 @@ describe(`public statistics page in Chromium (${backend})`, () => {
     try {
       await rows(page, 'chart-state').first().waitFor();
       assert.equal(await page.locator('#period').inputValue(), '2026-02');
-      assert.deepEqual(await rows(page, 'chart-state').locator('text.label').allTextContents(), ['Bayern', 'Berlin', 'Hamburg']);
+      assert.deepEqual(await rows(page, 'chart-state').locator('text.label').allTextContents(), ['Bavaria', 'Berlin', 'Hamburg']);
       assert.equal(await rows(page, 'chart-specialty').count(), 3);
       assert.match(await page.locator('#status').textContent() ?? '', /≈ 60 doctors in 4 published groups/);
 
@@ -104,7 +104,7 @@ describe(`public statistics page in Chromium (${backend})`, () => {
       // Another month.
       await page.locator('#period').selectOption('2026-01');
       await page.locator('#chart-state g.row[data-key="NW"]').waitFor();
-      assert.deepEqual(await rows(page, 'chart-state').locator('text.label').allTextContents(), ['Nordrhein-Westfalen']);
+      assert.deepEqual(await rows(page, 'chart-state').locator('text.label').allTextContents(), ['North Rhine-Westphalia']);
       assert.equal(await attribute(page, '#chart-state g.row[data-key="NW"] rect.actual', 'data-hours'), 55);
       assert.deepEqual(problems, []);
     } finally {
@@ -117,6 +117,7 @@ describe(`public statistics page in Chromium (${backend})`, () => {
     try {
       await rows(page, 'chart-state').first().waitFor();
       assert.equal(await page.locator('#h-state').textContent(), 'Nach Bundesland');
+      assert.deepEqual(await rows(page, 'chart-state').locator('text.label').allTextContents(), ['Bayern', 'Berlin', 'Hamburg']);
       assert.match(await page.locator('#chart-state g.row[data-key="BE"]').textContent() ?? '', /58,5 Std\..*≈ 20 Ärzt:innen|≈ 20 Ärzt:innen.*58,5 Std\./s);
       assert.match(await page.locator('#period option:checked').textContent() ?? '', /Februar 2026/);
       await page.locator('button[data-lang="en"]').click();
@@ -134,7 +135,7 @@ describe(`public statistics page in Chromium (${backend})`, () => {
     const { page, problems, close } = await open(baseUrl);
     try {
       await rows(page, 'chart-specialty').first().waitFor();
-      assert.deepEqual(await rows(page, 'chart-specialty').locator('text.label').allTextContents(), [XSS, 'internal_medicine', 'surgery']);
+      assert.deepEqual(await rows(page, 'chart-specialty').locator('text.label').allTextContents(), [XSS, 'Internal medicine', 'surgery'], 'taxonomy labels; an unknown code as it is');
       assert.equal(await page.locator('#chart-specialty img').count(), 0);
       await page.waitForTimeout(200);
       assert.deepEqual(problems, []);
