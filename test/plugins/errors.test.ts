@@ -43,6 +43,16 @@ describe('error format', () => {
     assert.equal(typeof res.json().detail, 'string');
   });
 
+  test('malformed URL (bad percent-encoding) and overlong path segment: 400/414 with detail', async () => {
+    for (const url of ['/%zz', '/work-events/%', '/admin/feedback/%E0%A4%A']) {
+      const res = await t.app.inject({ method: 'GET', url });
+      assert.deepEqual([res.statusCode, res.json()], [400, { detail: 'Malformed URL' }], url);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', 'security headers as on every response');
+    }
+    const long = await t.app.inject({ method: 'DELETE', url: `/work-events/${'x'.repeat(2000)}` });
+    assert.deepEqual([long.statusCode, long.json()], [414, { detail: 'A path segment of the URL is too long' }]);
+  });
+
   test('malformed JSON: 400', async () => {
     const res = await post('{"minutes": ');
     assert.equal(res.statusCode, 400);
