@@ -7,6 +7,8 @@ import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function createAjv(coerceTypes: boolean) {
   const ajv = new Ajv.default({
     coerceTypes,
@@ -16,6 +18,9 @@ function createAjv(coerceTypes: boolean) {
     strict: false,
   });
   addFormats.default(ajv);
+  // ajv-formats' uuid also accepts a `urn:uuid:` prefix, which PostgreSQL's uuid type refuses (a 500 where
+  // a 422 belongs). Only the form the service hands out (any letter case) is an id.
+  ajv.addFormat('uuid', CANONICAL_UUID);
   return ajv;
 }
 

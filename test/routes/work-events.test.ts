@@ -159,7 +159,8 @@ describe(`work events (${backend})`, () => {
     const own = (await owner.list()).json();
     assert.equal(own[0].actual_minutes, 480, 'the event is untouched');
     assert.equal(own.length, 1);
-    for (const bad of ['not-a-uuid', '123', `${id}x`]) {
+    // `urn:uuid:` passes a generic uuid check but not PostgreSQL's uuid type: it was a 500 there.
+    for (const bad of ['not-a-uuid', '123', `${id}x`, `urn:uuid:${id}`, `{${id}}`]) {
       const res = await owner.patch(bad, { actual_minutes: 1 });
       assert.deepEqual([res.statusCode, res.json().detail], [422, 'id: must be a valid uuid'], bad);
       assert.equal((await owner.delete(bad)).statusCode, 422);
