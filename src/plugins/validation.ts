@@ -6,6 +6,7 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import { unprocessable } from '../errors.js';
 
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,7 +25,27 @@ function createAjv(coerceTypes: boolean) {
   return ajv;
 }
 
+/**
+ * Where in a parsed JSON body a NUL character hides (in a text or a key), as the field path the 422 names;
+ * null when there is none. PostgreSQL's text and jsonb cannot store NUL (the insert fails: a 500) and
+ * SQLite would keep it silently, so no body containing one is accepted, whatever the endpoint.
+ */
+export function findNulCharacter(value: unknown, path: string[] = []): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? (path.join('.') || 'body') : null;
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return path.join('.') || 'body';
+    const found = findNulCharacter(item, [...path, key]);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
 export function installValidation(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const field = findNulCharacter(request.body);
+    if (field !== null) throw unprocessable(`${field}: must not contain NUL characters`);
+  });
   const strict = createAjv(false);
   const coercing = createAjv(true);
   const compiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
