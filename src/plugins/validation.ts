@@ -29,14 +29,31 @@ function createAjv(coerceTypes: boolean) {
  * Where in a parsed JSON body a NUL character hides (in a text or a key), as the field path the 422 names;
  * null when there is none. PostgreSQL's text and jsonb cannot store NUL (the insert fails: a 500) and
  * SQLite would keep it silently, so no body containing one is accepted, whatever the endpoint.
+ *
+ * A loop, not recursion: a body can nest arrays thousands of levels deep, which would overflow the stack.
  */
-export function findNulCharacter(value: unknown, path: string[] = []): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? (path.join('.') || 'body') : null;
-  if (typeof value !== 'object' || value === null) return null;
-  for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\u0000')) return path.join('.') || 'body';
-    const found = findNulCharacter(item, [...path, key]);
-    if (found !== null) return found;
+export function findNulCharacter(body: unknown): string | null {
+  interface Node {
+    value: unknown;
+    key: string | null;
+    parent: Node | null;
+  }
+  const pathOf = (node: Node | null): string => {
+    const keys: string[] = [];
+    for (let n = node; n !== null && n.key !== null; n = n.parent) keys.push(n.key);
+    return keys.reverse().join('.') || 'body';
+  };
+  const pending: Node[] = [{ value: body, key: null, parent: null }];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    if (typeof node.value === 'string') {
+      if (node.value.includes('\u0000')) return pathOf(node);
+    } else if (typeof node.value === 'object' && node.value !== null) {
+      for (const [key, value] of Object.entries(node.value)) {
+        if (key.includes('\u0000')) return pathOf(node);
+        pending.push({ value, key, parent: node });
+      }
+    }
   }
   return null;
 }

@@ -91,10 +91,14 @@ describe('error format', () => {
       ['{"minutes": 1, "note": "a\\u0000"}', 'note: must not contain NUL characters'],
       ['{"minutes": 1, "deep": {"list": ["ok", "\\u0000"]}}', 'deep.list.1: must not contain NUL characters'],
       ['"\\u0000"', 'body: must not contain NUL characters'],
+      // Nested far deeper than a recursive search could go (that was a 500: stack overflow).
+      [`{"deep": ${'['.repeat(20_000)}"\\u0000"${']'.repeat(20_000)}}`, `deep${'.0'.repeat(20_000)}: must not contain NUL characters`],
     ]) {
       const res = await post(payload!);
-      assert.deepEqual([res.statusCode, res.json()], [422, { detail }], payload);
+      assert.deepEqual([res.statusCode, res.json()], [422, { detail }], payload!.slice(0, 80));
     }
+    const deep = await post(`${'['.repeat(20_000)}${']'.repeat(20_000)}`);
+    assert.deepEqual([deep.statusCode, deep.json()], [422, { detail: 'body: must be of type object' }]);
     // The six characters \u0000 (an escaped backslash) are no NUL: they pass on to the schema (too long).
     const text = await post('{"minutes": 1, "note": "\\\\u0000"}');
     assert.match(text.json().detail, /^note: must NOT have more than 5 characters$/);
