@@ -59,6 +59,16 @@ export function findNulCharacter(body: unknown): string | null {
 }
 
 export function installValidation(app: FastifyInstance): void {
+  // Many HTTP clients send `Content-Type: application/json` on every request, including a DELETE without
+  // a body; Fastify's parser refuses such an empty body (400), which would make e.g. deleting an account
+  // fail from such an app. An empty JSON body is no body; everything else goes to Fastify's own parser
+  // (with its prototype-poisoning protection). A route that needs a body still answers 422.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
   app.addHook('preValidation', async (request) => {
     const field = findNulCharacter(request.body);
     if (field !== null) throw unprocessable(`${field}: must not contain NUL characters`);

@@ -59,6 +59,13 @@ describe('error format', () => {
     assert.deepEqual(res.json(), { detail: 'Malformed JSON in request body' });
   });
 
+  test('an empty body sent as JSON is no body: 422 where one is required', async () => {
+    const res = await post('');
+    assert.deepEqual([res.statusCode, res.json()], [422, { detail: 'body: must be of type object' }]);
+    const proto = await post('{"minutes": 1, "__proto__": {"admin": true}}');
+    assert.equal(proto.statusCode, 400, "Fastify's prototype-poisoning protection still applies");
+  });
+
   test('body over 1 MB: 413', async () => {
     const res = await post(JSON.stringify({ minutes: 1, note: 'x'.repeat(1024 * 1024) }));
     assert.equal(res.statusCode, 413);

@@ -214,7 +214,8 @@ describe(`work events (${backend})`, () => {
   });
 
   test('PATCH corrects minutes but never the date; DELETE removes the event', async () => {
-    const me = await newUser();
+    const { token } = await createRegisteredUser(t);
+    const me = as(token);
     const created = (await me.post({ date: '2026-03-05', planned_minutes: 480, actual_minutes: 500 })).json();
     t.clock.advance(HOUR);
     const patched = await me.patch(created.id, { actual_minutes: 720 });
@@ -244,6 +245,14 @@ describe(`work events (${backend})`, () => {
     const again = await me.post({ date: '2026-03-05', planned_minutes: 480, actual_minutes: 500 });
     assert.equal(again.statusCode, 201, 'the day can be confirmed again after deleting');
     assert.notEqual(again.json().id, created.id);
+
+    // Many HTTP clients send Content-Type: application/json on every request, a bodiless DELETE included.
+    const jsonDelete = await t.app.inject({
+      method: 'DELETE',
+      url: `/work-events/${again.json().id}`,
+      headers: { ...bearer(token), 'content-type': 'application/json', 'content-length': '0' },
+    });
+    assert.equal(jsonDelete.statusCode, 204, jsonDelete.body);
   });
 
   test('a token is required (401) and a completed registration (403), before the body is looked at', async () => {
