@@ -2,7 +2,7 @@
  * A TCP proxy in front of a real server (here the test SMTP server) that can play that server's failures:
  * killed (every connection reset, the port refuses), killed in the middle of a mail transaction (right
  * after the client sent the whole message, before the server's answer), frozen (connections accepted,
- * never answered), and brought back on the same port.
+ * never answered, for all or after the first few), and brought back on the same port.
  */
 import net from 'node:net';
 
@@ -13,6 +13,8 @@ const END_OF_DATA = Buffer.from('\r\n.\r\n');
 
 export class FaultyProxy {
   mode: ProxyMode = 'forward';
+  /** When set, only this many more connections are forwarded; later ones are held as if frozen. */
+  forwardLimit: number | null = null;
   /** Connections from clients; a connection's upstream half ends when its client half closes. */
   readonly #clients = new Set<net.Socket>();
   #server: net.Server | null = null;
@@ -56,6 +58,10 @@ export class FaultyProxy {
     this.#clients.add(client);
     client.on('close', () => this.#clients.delete(client));
     client.on('error', () => {});
+    if (this.forwardLimit !== null) {
+      if (this.forwardLimit === 0) return;
+      this.forwardLimit--;
+    }
     if (this.mode === 'freeze') return;
     const upstream = net.connect(this.targetPort, '127.0.0.1');
     upstream.on('error', () => client.destroy());
