@@ -9,10 +9,10 @@ import { openDatabase, type Database } from './db/index.js';
 import { installAdminAuth } from './plugins/admin-auth.js';
 import { installAuth } from './plugins/auth.js';
 import { installDocs } from './plugins/docs.js';
-import { installErrorHandling } from './plugins/errors.js';
+import { frameworkErrorHandler, installErrorHandling } from './plugins/errors.js';
 import { installMetrics } from './plugins/metrics.js';
 import { installScheduler } from './plugins/scheduler.js';
-import { installSecurity } from './plugins/security.js';
+import { installSecurity, securityHeaders } from './plugins/security.js';
 import { installValidation } from './plugins/validation.js';
 import adminRoutes from './routes/admin.js';
 import feedbackRoutes from './routes/feedback.js';
@@ -59,6 +59,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     requestTimeout: 30_000,
+    frameworkErrors: frameworkErrorHandler(securityHeaders(config)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const database = options.database ?? openDatabase(config.database);

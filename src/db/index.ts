@@ -103,6 +103,10 @@ function openPostgres(url: string, poolMax: number): Database {
   // An idle client that loses its connection (database restart) emits 'error' on the pool; without a
   // listener that would crash the process. The pool replaces the client on the next checkout.
   pool.on('error', () => {});
+  // A client in use can lose its connection too (the server crashed or terminated the backend) while no
+  // query of it is running, e.g. between two statements of a transaction. It then emits 'error' on itself,
+  // which would also crash the process. Its next query fails (answered 503) and the pool discards it.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

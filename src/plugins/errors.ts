@@ -2,7 +2,7 @@
  * One error format everywhere: `{"detail": "<human readable message>"}`. The mobile app shows `detail` to the
  * user, so unexpected errors are logged in full and answered with a generic sentence, never internals.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 
 /** Fastify's own client errors, with the status we answer and the sentence the user sees. */
@@ -14,6 +14,7 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'Content-Length does not match the body'],
   FST_ERR_CTP_INVALID_TYPE: [400, 'Invalid Content-Type header'],
   FST_ERR_BAD_URL: [400, 'Malformed URL'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'A path segment of the URL is too long'],
   FST_ERR_ASYNC_CONSTRAINT: [400, 'Bad request'],
 };
 
@@ -27,6 +28,18 @@ function isDatabaseUnavailable(error: unknown): boolean {
       e?.message ?? '',
     )
   );
+}
+
+/**
+ * For Fastify's `frameworkErrors` option. Errors found while routing (a malformed percent-encoding in the
+ * path, an overlong path parameter) reach neither the error handler nor any hook; without this they would
+ * be answered in Fastify's own format, without `detail` (and without the security headers, passed here).
+ */
+export function frameworkErrorHandler(headers: Record<string, string>) {
+  return (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void => {
+    const [status, detail] = FASTIFY_CLIENT_ERRORS[error.code] ?? [400, 'Bad request'];
+    void reply.code(status).headers(headers).send({ detail });
+  };
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

@@ -6,6 +6,9 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import { unprocessable } from '../errors.js';
+
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function createAjv(coerceTypes: boolean) {
   const ajv = new Ajv.default({
@@ -16,10 +19,60 @@ function createAjv(coerceTypes: boolean) {
     strict: false,
   });
   addFormats.default(ajv);
+  // ajv-formats' uuid also accepts a `urn:uuid:` prefix, which PostgreSQL's uuid type refuses (a 500 where
+  // a 422 belongs). Only the form the service hands out (any letter case) is an id.
+  ajv.addFormat('uuid', CANONICAL_UUID);
   return ajv;
 }
 
+/**
+ * Where in a parsed JSON body a NUL character hides (in a text or a key), as the field path the 422 names;
+ * null when there is none. PostgreSQL's text and jsonb cannot store NUL (the insert fails: a 500) and
+ * SQLite would keep it silently, so no body containing one is accepted, whatever the endpoint.
+ *
+ * A loop, not recursion: a body can nest arrays thousands of levels deep, which would overflow the stack.
+ */
+export function findNulCharacter(body: unknown): string | null {
+  interface Node {
+    value: unknown;
+    key: string | null;
+    parent: Node | null;
+  }
+  const pathOf = (node: Node | null): string => {
+    const keys: string[] = [];
+    for (let n = node; n !== null && n.key !== null; n = n.parent) keys.push(n.key);
+    return keys.reverse().join('.') || 'body';
+  };
+  const pending: Node[] = [{ value: body, key: null, parent: null }];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    if (typeof node.value === 'string') {
+      if (node.value.includes('\u0000')) return pathOf(node);
+    } else if (typeof node.value === 'object' && node.value !== null) {
+      for (const [key, value] of Object.entries(node.value)) {
+        if (key.includes('\u0000')) return pathOf(node);
+        pending.push({ value, key, parent: node });
+      }
+    }
+  }
+  return null;
+}
+
 export function installValidation(app: FastifyInstance): void {
+  // Many HTTP clients send `Content-Type: application/json` on every request, including a DELETE without
+  // a body; Fastify's parser refuses such an empty body (400), which would make e.g. deleting an account
+  // fail from such an app. An empty JSON body is no body; everything else goes to Fastify's own parser
+  // (with its prototype-poisoning protection). A route that needs a body still answers 422.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
+  app.addHook('preValidation', async (request) => {
+    const field = findNulCharacter(request.body);
+    if (field !== null) throw unprocessable(`${field}: must not contain NUL characters`);
+  });
   const strict = createAjv(false);
   const coercing = createAjv(true);
   const compiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>

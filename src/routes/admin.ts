@@ -9,6 +9,7 @@ import { Type } from 'typebox';
 import { ADMIN_PAGE_CSP, ADMIN_PAGE_HTML } from '../pages/admin.js';
 import { FEEDBACK_STATUSES } from '../services/feedback.js';
 import { DEFAULT_LOG_LIMIT, LOG_BUFFER_CAPACITY, LOG_LEVELS } from '../services/log-buffer.js';
+import { Offset } from './shared-schemas.js';
 
 /** For JSON: nothing may load, nothing may frame it. */
 const JSON_CSP = "default-src 'none'; frame-ancestors 'none'";
@@ -120,7 +121,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
         querystring: Type.Object({
           status: Type.Optional(Status),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
-          offset: Type.Integer({ minimum: 0, default: 0 }),
+          offset: Offset,
         }),
         response: { 200: FeedbackList, ...AuthProblems },
       },

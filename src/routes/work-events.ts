@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { DEFAULT_PAGE_SIZE, FIRST_DATE, MAX_MINUTES, MAX_PAGE_SIZE } from '../services/work-events.js';
-import { bearerSecurity, errorResponses } from './shared-schemas.js';
+import { Offset, bearerSecurity, errorResponses } from './shared-schemas.js';
 
 
 const Minutes = (what: string) => Type.Integer({ minimum: 0, maximum: MAX_MINUTES, description: `${what} minutes (0 to ${MAX_MINUTES})` });
@@ -66,7 +66,7 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
             start_date: Type.Optional(CalendarDate('First day, inclusive')),
             end_date: Type.Optional(CalendarDate('Last day, inclusive')),
             limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
-            offset: Type.Integer({ minimum: 0, default: 0 }),
+            offset: Offset,
           },
           { additionalProperties: false },
         ),

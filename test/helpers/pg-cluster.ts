@@ -3,11 +3,14 @@
  * and restart it without disturbing the shared server other tests use. Needs the PostgreSQL server
  * binaries (as on CI machines); `available()` tells whether they are there.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 function binDir(): string | null {
   const root = '/usr/lib/postgresql';
@@ -22,9 +25,10 @@ function asPostgres(command: string, args: string[]): string[] {
   return process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', command, ...args] : [command, ...args];
 }
 
-function run(command: string, args: string[]): void {
+/** Asynchronous, so that a test's traffic keeps flowing while the server stops or starts. */
+async function run(command: string, args: string[]): Promise<void> {
   const [file, ...rest] = asPostgres(command, args);
-  execFileSync(file!, rest, { stdio: 'pipe' });
+  await execFileAsync(file!, rest);
 }
 
 async function freePort(): Promise<number> {
@@ -55,7 +59,7 @@ export class PgCluster {
     const dir = mkdtempSync(path.join(tmpdir(), 'owh-pg-'));
     chmodSync(dir, 0o777);
     const cluster = new PgCluster(bin, dir, await freePort());
-    run(path.join(bin, 'initdb'), ['-D', cluster.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    await run(path.join(bin, 'initdb'), ['-D', cluster.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
     await cluster.start();
     return cluster;
   }
@@ -70,12 +74,12 @@ export class PgCluster {
 
   async start(): Promise<void> {
     const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=on`;
-    run(path.join(this.bin, 'pg_ctl'), ['-D', this.dataDir, '-o', options, '-l', path.join(this.dir, 'log'), '-w', 'start']);
+    await run(path.join(this.bin, 'pg_ctl'), ['-D', this.dataDir, '-o', options, '-l', path.join(this.dir, 'log'), '-w', 'start']);
   }
 
   /** A fast shutdown: connected clients are disconnected, as in a restart for an upgrade. */
   async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
-    run(path.join(this.bin, 'pg_ctl'), ['-D', this.dataDir, '-m', mode, '-w', 'stop']);
+    await run(path.join(this.bin, 'pg_ctl'), ['-D', this.dataDir, '-m', mode, '-w', 'stop']);
   }
 
   async restart(): Promise<void> {
@@ -84,9 +88,7 @@ export class PgCluster {
   }
 
   async createDatabase(name: string): Promise<string> {
-    const [file, ...rest] = asPostgres(path.join(this.bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(this.port), '-U', 'postgres', name]);
-    const result = spawnSync(file!, rest, { stdio: 'pipe' });
-    if (result.status !== 0) throw new Error(`createdb failed: ${result.stderr}`);
+    await run(path.join(this.bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(this.port), '-U', 'postgres', name]);
     return this.url(name);
   }
 

@@ -43,10 +43,27 @@ describe('error format', () => {
     assert.equal(typeof res.json().detail, 'string');
   });
 
+  test('malformed URL (bad percent-encoding) and overlong path segment: 400/414 with detail', async () => {
+    for (const url of ['/%zz', '/work-events/%', '/admin/feedback/%E0%A4%A']) {
+      const res = await t.app.inject({ method: 'GET', url });
+      assert.deepEqual([res.statusCode, res.json()], [400, { detail: 'Malformed URL' }], url);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', 'security headers as on every response');
+    }
+    const long = await t.app.inject({ method: 'DELETE', url: `/work-events/${'x'.repeat(2000)}` });
+    assert.deepEqual([long.statusCode, long.json()], [414, { detail: 'A path segment of the URL is too long' }]);
+  });
+
   test('malformed JSON: 400', async () => {
     const res = await post('{"minutes": ');
     assert.equal(res.statusCode, 400);
     assert.deepEqual(res.json(), { detail: 'Malformed JSON in request body' });
+  });
+
+  test('an empty body sent as JSON is no body: 422 where one is required', async () => {
+    const res = await post('');
+    assert.deepEqual([res.statusCode, res.json()], [422, { detail: 'body: must be of type object' }]);
+    const proto = await post('{"minutes": 1, "__proto__": {"admin": true}}');
+    assert.equal(proto.statusCode, 400, "Fastify's prototype-poisoning protection still applies");
   });
 
   test('body over 1 MB: 413', async () => {
@@ -74,6 +91,24 @@ describe('error format', () => {
     const query = await t.app.inject({ method: 'POST', url: '/test/echo?limit=zero', payload: { minutes: 1 } });
     assert.equal(query.statusCode, 422);
     assert.match(query.json().detail, /^limit: /);
+  });
+
+  test('a NUL character anywhere in a body is 422 naming the field, before the schema is checked', async () => {
+    for (const [payload, detail] of [
+      ['{"minutes": 1, "note": "a\\u0000"}', 'note: must not contain NUL characters'],
+      ['{"minutes": 1, "deep": {"list": ["ok", "\\u0000"]}}', 'deep.list.1: must not contain NUL characters'],
+      ['"\\u0000"', 'body: must not contain NUL characters'],
+      // Nested far deeper than a recursive search could go (that was a 500: stack overflow).
+      [`{"deep": ${'['.repeat(20_000)}"\\u0000"${']'.repeat(20_000)}}`, `deep${'.0'.repeat(20_000)}: must not contain NUL characters`],
+    ]) {
+      const res = await post(payload!);
+      assert.deepEqual([res.statusCode, res.json()], [422, { detail }], payload!.slice(0, 80));
+    }
+    const deep = await post(`${'['.repeat(20_000)}${']'.repeat(20_000)}`);
+    assert.deepEqual([deep.statusCode, deep.json()], [422, { detail: 'body: must be of type object' }]);
+    // The six characters \u0000 (an escaped backslash) are no NUL: they pass on to the schema (too long).
+    const text = await post('{"minutes": 1, "note": "\\\\u0000"}');
+    assert.match(text.json().detail, /^note: must NOT have more than 5 characters$/);
   });
 
   test('query strings are coerced, bodies are not', async () => {

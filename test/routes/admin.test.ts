@@ -171,6 +171,7 @@ describe(`admin feedback endpoints (${backend})`, () => {
     }
     assert.equal((await list('?status=closed')).statusCode, 422);
     assert.equal((await list('?limit=0')).statusCode, 422);
+    assert.equal((await list('?offset=99999999999999999999')).statusCode, 422, 'beyond the database integer range');
   });
 });
 

@@ -102,6 +102,11 @@ describe(`POST /feedback (${backend})`, () => {
       [{ description: 'ok', app_state: [1, 2] }, /^app_state: /],
       [{ description: 'ok', app_state: 'state' }, /^app_state: /],
       [{ description: 'ok', app_state: { blob: 'x'.repeat(APP_STATE_MAX_BYTES) } }, /^app_state: must be at most 32 KB/],
+      // PostgreSQL cannot store NUL characters (this was a 500 there); SQLite would have kept them.
+      [{ description: 'a\u0000b' }, /^description: must not contain NUL characters$/],
+      [{ description: 'ok', os_version: '17\u0000' }, /^os_version: must not contain NUL characters$/],
+      [{ description: 'ok', app_state: { screen: { name: 'x\u0000' } } }, /^app_state\.screen\.name: must not contain NUL characters$/],
+      [{ description: 'ok', app_state: { 'key\u0000': 1 } }, /^app_state: must not contain NUL characters$/],
     ];
     for (const [payload, detail] of cases) {
       const res = await send(payload);

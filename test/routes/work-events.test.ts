@@ -159,7 +159,8 @@ describe(`work events (${backend})`, () => {
     const own = (await owner.list()).json();
     assert.equal(own[0].actual_minutes, 480, 'the event is untouched');
     assert.equal(own.length, 1);
-    for (const bad of ['not-a-uuid', '123', `${id}x`]) {
+    // `urn:uuid:` passes a generic uuid check but not PostgreSQL's uuid type: it was a 500 there.
+    for (const bad of ['not-a-uuid', '123', `${id}x`, `urn:uuid:${id}`, `{${id}}`]) {
       const res = await owner.patch(bad, { actual_minutes: 1 });
       assert.deepEqual([res.statusCode, res.json().detail], [422, 'id: must be a valid uuid'], bad);
       assert.equal((await owner.delete(bad)).statusCode, 422);
@@ -189,6 +190,8 @@ describe(`work events (${backend})`, () => {
       ['?limit=0', /^limit: /],
       ['?limit=ten', /^limit: /],
       ['?offset=-1', /^offset: /],
+      // Beyond the databases' integer range: refused here rather than failing in the database (was a 500).
+      ['?offset=99999999999999999999', /^offset: must be <= 1000000000$/],
       ['?start_date=2026-02-31', /^start_date: must be a valid date$/],
       ['?start_date=2026-02-06&end_date=2026-02-05', /^start_date must not be after end_date$/],
       ['?from=2026-02-01', /^from: unknown field$/],
@@ -211,7 +214,8 @@ describe(`work events (${backend})`, () => {
   });
 
   test('PATCH corrects minutes but never the date; DELETE removes the event', async () => {
-    const me = await newUser();
+    const { token } = await createRegisteredUser(t);
+    const me = as(token);
     const created = (await me.post({ date: '2026-03-05', planned_minutes: 480, actual_minutes: 500 })).json();
     t.clock.advance(HOUR);
     const patched = await me.patch(created.id, { actual_minutes: 720 });
@@ -241,6 +245,14 @@ describe(`work events (${backend})`, () => {
     const again = await me.post({ date: '2026-03-05', planned_minutes: 480, actual_minutes: 500 });
     assert.equal(again.statusCode, 201, 'the day can be confirmed again after deleting');
     assert.notEqual(again.json().id, created.id);
+
+    // Many HTTP clients send Content-Type: application/json on every request, a bodiless DELETE included.
+    const jsonDelete = await t.app.inject({
+      method: 'DELETE',
+      url: `/work-events/${again.json().id}`,
+      headers: { ...bearer(token), 'content-type': 'application/json', 'content-length': '0' },
+    });
+    assert.equal(jsonDelete.statusCode, 204, jsonDelete.body);
   });
 
   test('a token is required (401) and a completed registration (403), before the body is looked at', async () => {

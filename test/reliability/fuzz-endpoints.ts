@@ -1,0 +1,160 @@
+/**
+ * The endpoints the fuzz suite attacks, one entry each, with what a VALID request looks like: which
+ * credentials it needs, which body fields and query parameters it takes (as fast-check arbitraries of
+ * valid values), and what kind of id fills `:id`. The suite generates valid requests from this and then
+ * breaks them in every way (see fuzz.test.ts). A new endpoint is one more entry here.
+ */
+import fc from 'fast-check';
+import { FEEDBACK_STATUSES } from '../../src/services/feedback.js';
+import { LOG_LEVELS } from '../../src/services/log-buffer.js';
+import { ROLE_LEVEL_CODES, SPECIALTY_CODES, STATE_CODES } from '../../src/services/taxonomy.js';
+
+export type Credentials =
+  /** Nothing needed (a public endpoint). */
+  | 'none'
+  /** A signed-in user, registered or not. */
+  | 'user'
+  /** A signed-in user with a completed registration. */
+  | 'registered'
+  /** Either nothing or a signed-in user (feedback). */
+  | 'optional'
+  /** The operators' Basic credentials. */
+  | 'admin';
+
+export interface Endpoint {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** `:id` is replaced by the id the suite picks. */
+  path: string;
+  credentials: Credentials;
+  /** Valid values per body field; `required` are the fields a valid body must have. */
+  body?: { fields: Record<string, fc.Arbitrary<unknown>>; required: string[] };
+  /** Valid values per query parameter, as the text that goes into the URL. */
+  query?: Record<string, fc.Arbitrary<string>>;
+  /** What a valid `:id` refers to: one of the signed-in user's work events, or a feedback report. */
+  id?: 'own-work-event' | 'feedback-report';
+}
+
+// ---- valid values ------------------------------------------------------------------------------------
+
+/** The fuzz app's clock stands at 2026-03-15 (FakeClock's default): days before it are confirmable. */
+const pastDay = fc
+  .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2026-03-14T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
+const minutes = fc.integer({ min: 0, max: 1440 });
+const email = fc.oneof(fc.emailAddress(), fc.constantFrom('doctor@klinik.example', ' Doctor@Klinik.Example '));
+const sixDigits = fc.integer({ min: 0, max: 999_999 }).map((n) => String(n).padStart(6, '0'));
+const version = fc.oneof(fc.constant('2026-01'), fc.string({ minLength: 1, maxLength: 32 }));
+const hospitalId = fc.oneof(fc.constant('charite-berlin'), fc.string({ minLength: 1, maxLength: 255, unit: 'grapheme' }));
+const profile = {
+  hospital_id: hospitalId,
+  specialty: fc.constantFrom(...SPECIALTY_CODES),
+  role_level: fc.constantFrom(...ROLE_LEVEL_CODES),
+  state_code: fc.constantFrom(...STATE_CODES),
+};
+const optionalText = (maxLength: number) => fc.option(fc.string({ maxLength, unit: 'grapheme' }), { nil: null });
+const intText = (min: number, max: number) => fc.integer({ min, max }).map(String);
+const pageQuery = (max: number) => ({ limit: intText(1, max), offset: intText(0, 10_000) });
+
+// ---- the endpoints -----------------------------------------------------------------------------------
+
+export const ENDPOINTS: Endpoint[] = [
+  { method: 'GET', path: '/healthz', credentials: 'none' },
+  { method: 'GET', path: '/taxonomy', credentials: 'none' },
+  { method: 'GET', path: '/openapi.json', credentials: 'none' },
+
+  { method: 'POST', path: '/auth/request-code', credentials: 'none', body: { fields: { email }, required: ['email'] } },
+  { method: 'POST', path: '/auth/verify', credentials: 'none', body: { fields: { email, code: sixDigits }, required: ['email', 'code'] } },
+  {
+    method: 'POST',
+    path: '/auth/register',
+    credentials: 'user',
+    body: {
+      fields: { ...profile, terms_version: version, privacy_version: version },
+      required: ['hospital_id', 'specialty', 'role_level', 'state_code', 'terms_version', 'privacy_version'],
+    },
+  },
+  { method: 'GET', path: '/auth/me', credentials: 'user' },
+  { method: 'PATCH', path: '/auth/me', credentials: 'user', body: { fields: profile, required: [] } },
+  {
+    method: 'POST',
+    path: '/auth/consent',
+    credentials: 'user',
+    body: { fields: { terms_version: version, privacy_version: version }, required: ['terms_version', 'privacy_version'] },
+  },
+  { method: 'DELETE', path: '/auth/me', credentials: 'user' },
+  { method: 'GET', path: '/auth/me/export', credentials: 'user' },
+
+  {
+    method: 'POST',
+    path: '/work-events',
+    credentials: 'registered',
+    body: { fields: { date: pastDay, planned_minutes: minutes, actual_minutes: minutes }, required: ['date', 'planned_minutes', 'actual_minutes'] },
+  },
+  {
+    method: 'GET',
+    path: '/work-events',
+    credentials: 'registered',
+    query: { start_date: pastDay, end_date: pastDay, ...pageQuery(1000) },
+  },
+  {
+    method: 'PATCH',
+    path: '/work-events/:id',
+    credentials: 'registered',
+    id: 'own-work-event',
+    body: { fields: { planned_minutes: minutes, actual_minutes: minutes }, required: [] },
+  },
+  { method: 'DELETE', path: '/work-events/:id', credentials: 'registered', id: 'own-work-event' },
+
+  {
+    method: 'POST',
+    path: '/feedback',
+    credentials: 'optional',
+    body: {
+      fields: {
+        description: fc.string({ minLength: 1, maxLength: 300, unit: 'grapheme' }),
+        app_version: optionalText(50),
+        build_number: optionalText(50),
+        platform: optionalText(50),
+        device_model: optionalText(100),
+        os_version: optionalText(50),
+        app_state: fc.option(fc.dictionary(fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 8 }), { nil: null }),
+      },
+      required: ['description'],
+    },
+  },
+
+  { method: 'GET', path: '/admin', credentials: 'admin' },
+  { method: 'GET', path: '/admin/data', credentials: 'admin' },
+  { method: 'GET', path: '/admin/feedback', credentials: 'admin', query: { status: fc.constantFrom(...FEEDBACK_STATUSES), ...pageQuery(500) } },
+  {
+    method: 'PATCH',
+    path: '/admin/feedback/:id',
+    credentials: 'admin',
+    id: 'feedback-report',
+    body: { fields: { status: fc.constantFrom(...FEEDBACK_STATUSES) }, required: ['status'] },
+  },
+  {
+    method: 'GET',
+    path: '/admin/logs',
+    credentials: 'admin',
+    query: { level: fc.constantFrom(...Object.keys(LOG_LEVELS)), search: fc.string({ maxLength: 200 }), limit: intText(1, 1000) },
+  },
+  { method: 'GET', path: '/metrics', credentials: 'admin' },
+  { method: 'POST', path: '/admin/aggregate', credentials: 'admin', query: { period: fc.constantFrom('2026-01', '2026-02', '2099-01') } },
+
+  {
+    method: 'GET',
+    path: '/stats/by-state-specialty',
+    credentials: 'none',
+    query: {
+      period: fc.constantFrom('2026-01', '2026-02'),
+      state_code: fc.constantFrom(...STATE_CODES),
+      specialty: fc.constantFrom(...SPECIALTY_CODES),
+      format: fc.constant('csv'),
+      ...pageQuery(1000),
+    },
+  },
+  { method: 'GET', path: '/stats/summary', credentials: 'none' },
+  { method: 'GET', path: '/auth/me/privacy', credentials: 'user' },
+  { method: 'GET', path: '/', credentials: 'none' },
+];
