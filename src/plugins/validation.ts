@@ -69,9 +69,12 @@ export function installValidation(app: FastifyInstance): void {
     if (body === '') return done(null, undefined);
     parseJson(request, body as string, done);
   });
+  // Query strings and path parameters reach the database too (`?specialty=%00` was a 500 on PostgreSQL).
   app.addHook('preValidation', async (request) => {
-    const field = findNulCharacter(request.body);
-    if (field !== null) throw unprocessable(`${field}: must not contain NUL characters`);
+    for (const part of [request.body, request.query, request.params]) {
+      const field = findNulCharacter(part);
+      if (field !== null) throw unprocessable(`${field}: must not contain NUL characters`);
+    }
   });
   const strict = createAjv(false);
   const coercing = createAjv(true);

@@ -111,6 +111,11 @@ describe('error format', () => {
     assert.match(text.json().detail, /^note: must NOT have more than 5 characters$/);
   });
 
+  test('a NUL character in a query string is 422 naming the parameter', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/stats/by-state-specialty?specialty=card%00iology' });
+    assert.deepEqual([res.statusCode, res.json()], [422, { detail: 'specialty: must not contain NUL characters' }]);
+  });
+
   test('query strings are coerced, bodies are not', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/test/echo?limit=5', payload: { minutes: 60 } });
     assert.equal(res.statusCode, 200);
