@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { DB } from './schema.js';
+import { prepareStatements } from './prepared-statements.js';
 import { SqliteBooleanPlugin } from './sqlite-boolean-plugin.js';
 
 export type Dialect = DatabaseConfig['dialect'];
@@ -107,6 +108,7 @@ function openPostgres(url: string, poolMax: number): Database {
   // query of it is running, e.g. between two statements of a transaction. It then emits 'error' on itself,
   // which would also crash the process. Its next query fails (answered 503) and the pool discards it.
   pool.on('connect', (client) => client.on('error', () => {}));
+  prepareStatements(pool);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

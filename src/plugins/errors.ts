@@ -3,6 +3,7 @@
  * user, so unexpected errors are logged in full and answered with a generic sentence, never internals.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STALE_PLAN_MESSAGE } from '../db/prepared-statements.js';
 import { AppError } from '../errors.js';
 
 /** Fastify's own client errors, with the status we answer and the sentence the user sees. */
@@ -18,15 +19,21 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [number, string]> = {
   FST_ERR_ASYNC_CONSTRAINT: [400, 'Bad request'],
 };
 
-/** Errors from the database driver that mean "the database is unreachable right now". */
+/**
+ * Errors from the database driver that mean "the database cannot answer this right now, a retry will
+ * work": unreachable, restarting, busy, or a prepared statement outdated by a migration of another process
+ * (see src/db/prepared-statements.ts).
+ */
 function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   const code = e?.code ?? '';
+  const message = e?.message ?? '';
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300'].includes(code) ||
     /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|database is locked|SQLITE_BUSY/i.test(
-      e?.message ?? '',
-    )
+      message,
+    ) ||
+    STALE_PLAN_MESSAGE.test(message)
   );
 }
 
