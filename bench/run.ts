@@ -90,7 +90,7 @@ async function runScenario(scenario: Scenario, server: BenchServer, seeded: Seed
   const before = cpuSnapshot(server.pid);
   const result = await autocannon({
     url: server.url,
-    connections: options.connections,
+    connections: scenario.connections ?? options.connections,
     duration: options.duration,
     requests: scenario.requests(seeded),
   });
