@@ -19,6 +19,7 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/index.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { createServices } from '../src/services/index.js';
+import { adminQuery } from '../test/helpers/database.js';
 
 export interface AggregationBenchOptions {
   /** Any database on the PostgreSQL server to use; the benchmark creates and drops its own database there. */
@@ -147,16 +148,6 @@ async function seed(url: string, users: number, days: number): Promise<void> {
                         alter table work_events add constraint work_events_user_id_date_key unique (user_id, date);
                         create index work_events_date_idx on work_events (date);
                         analyze`);
-  } finally {
-    await client.end();
-  }
-}
-
-async function adminQuery(serverUrl: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
   } finally {
     await client.end();
   }

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { adminQuery } from '../test/helpers/database.js';
 
 export interface BenchDatabase {
   dialect: 'sqlite' | 'postgres';
@@ -18,18 +18,8 @@ export async function createBenchDatabase(dialect: 'sqlite' | 'postgres'): Promi
     return { dialect, url: `sqlite:${path.join(dir, 'owh.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const name = `owh_bench_${Date.now()}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
+  await adminQuery(BENCH_DATABASE_URL, `CREATE DATABASE ${name}`);
   const url = new URL(BENCH_DATABASE_URL);
   url.pathname = `/${name}`;
-  return { dialect, url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
-
-async function adminQuery(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: BENCH_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
+  return { dialect, url: url.toString(), drop: () => adminQuery(BENCH_DATABASE_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

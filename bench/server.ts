@@ -1,9 +1,9 @@
 /** Starts the compiled production server for a benchmark and watches its memory. */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/helpers/net.js';
 
 /** The NODE_OPTIONS the production image sets (`ENV NODE_OPTIONS="..."` in the Dockerfile). */
 export function dockerfileNodeOptions(root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')): string {
@@ -83,16 +83,4 @@ export async function startBenchServer(
       return exited;
     },
   };
-}
-
-/** A port that was free a moment ago (the server binds it right after). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -33,20 +33,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     };
   }
   const name = `owh_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
+  await adminQuery(TEST_DATABASE_URL, `CREATE DATABASE ${name}`);
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
   return {
     config: { dialect: 'postgres', url: url.toString(), poolMax: 10 },
     url: url.toString(),
     async drop() {
-      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await adminQuery(TEST_DATABASE_URL!, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }
 
-async function adminQuery(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL! });
+/** Runs one statement (CREATE/DROP DATABASE) on its own connection to the server `serverUrl` names. */
+export async function adminQuery(serverUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
     await client.query(statement);

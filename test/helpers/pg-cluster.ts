@@ -5,10 +5,10 @@
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './net.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -29,17 +29,6 @@ function asPostgres(command: string, args: string[]): string[] {
 async function run(command: string, args: string[]): Promise<void> {
   const [file, ...rest] = asPostgres(command, args);
   await execFileAsync(file!, rest);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 export class PgCluster {
