@@ -57,7 +57,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     // Idle keep-alive connections are closed on shutdown; requests in flight are finished first.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests that still arrive on an open keep-alive connection while shutting down are served (the
+    // database closes only after the last one); their answer closes the connection.
+    return503OnClosing: false,
     requestTimeout: 30_000,
     frameworkErrors: frameworkErrorHandler(securityHeaders(config)),
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -31,6 +31,8 @@ export async function withAdvisoryLock<T>(
   });
 }
 
+export const AGGREGATION_STATEMENT_TIMEOUT = '15min';
+
 /**
  * A transaction on one consistent snapshot that commits all of `work` or nothing. PostgreSQL: REPEATABLE
  * READ, so that several statements over work events see the same data. SQLite: BEGIN IMMEDIATE, which takes
@@ -41,7 +43,16 @@ export async function snapshotTransaction<T>(
   dialect: Database['dialect'],
   work: (trx: Kysely<DB>) => Promise<T>,
 ): Promise<T> {
-  if (dialect === 'postgres') return db.transaction().setIsolationLevel('repeatable read').execute(work);
+  if (dialect === 'postgres') {
+    return db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        // The pool's 30-second statement timeout guards requests; a month of a large country may take longer.
+        await sql.raw(`set local statement_timeout = '${AGGREGATION_STATEMENT_TIMEOUT}'`).execute(trx);
+        return work(trx);
+      });
+  }
   return db.connection().execute(async (connection) => {
     await sql`begin immediate`.execute(connection);
     try {

@@ -84,3 +84,20 @@ describe('PostgreSQL timestamp conversion', () => {
     assert.equal(timestamptzToIso('2026-11-27 13:34:56.5+01'), '2026-11-27T12:34:56.500Z', 'another session time zone');
   });
 });
+
+describe(`snapshot transactions (${backend})`, () => {
+  test('an aggregation statement may run longer than the request timeout', { skip: backend === 'sqlite' && 'PostgreSQL only' }, async () => {
+    const testDb = await createTestDatabase();
+    const database = openDatabase(testDb.config);
+    try {
+      const { snapshotTransaction, AGGREGATION_STATEMENT_TIMEOUT } = await import('../../src/db/transactions.js');
+      const inside = await snapshotTransaction(database.db, database.dialect, async (trx) => (await sql<{ statement_timeout: string }>`show statement_timeout`.execute(trx)).rows[0]!.statement_timeout);
+      const outside = (await sql<{ statement_timeout: string }>`show statement_timeout`.execute(database.db)).rows[0]!.statement_timeout;
+      assert.equal(inside, AGGREGATION_STATEMENT_TIMEOUT);
+      assert.equal(outside, '30s', 'requests keep the short timeout');
+    } finally {
+      await database.destroy();
+      await testDb.drop();
+    }
+  });
+});
