@@ -1,23 +1,12 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { DB, FeedbackStatus, FeedbackTable } from '../schema.js';
 
 export interface FeedbackRow extends Omit<Selectable<FeedbackTable>, 'app_state'> {
   app_state: Record<string, unknown> | null;
 }
 
-export interface NewFeedback {
-  id: string;
-  user_id: string | null;
-  description: string;
-  app_version: string | null;
-  build_number: string | null;
-  platform: string | null;
-  device_model: string | null;
-  os_version: string | null;
-  /** Serialized JSON object. */
-  app_state: string | null;
-  created_at: string;
-}
+/** A report to store: every column but the ones the repository sets itself (status, updated_at). */
+export type NewFeedback = Omit<Insertable<FeedbackTable>, 'status' | 'updated_at'>;
 
 /** PostgreSQL's jsonb arrives parsed; SQLite's text arrives as the JSON we wrote. */
 function parseAppState(value: unknown): Record<string, unknown> | null {
