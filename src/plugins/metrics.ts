@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import client from 'prom-client';
+import { quietLogLevel } from './log-level.js';
 
 export interface MetricsOptions {
   /** Guards the endpoint (the admin credentials), before anything else runs. */
@@ -79,7 +80,7 @@ export async function installMetrics(app: FastifyInstance, options: MetricsOptio
 
   app.get(
     '/metrics',
-    { onRequest: options.onRequest, schema: { hide: true }, logLevel: 'warn' },
+    { onRequest: options.onRequest, schema: { hide: true }, logLevel: quietLogLevel(app.config.logLevel) },
     async (_request, reply) => {
       await collectRuns();
       reply.header('content-type', registry.contentType).header('cache-control', 'no-store');

@@ -10,6 +10,7 @@ import { ADMIN_PAGE_CSP, ADMIN_PAGE_HTML } from '../pages/admin.js';
 import { FEEDBACK_STATUSES } from '../services/feedback.js';
 import { DEFAULT_LOG_LIMIT, LOG_BUFFER_CAPACITY, LOG_LEVELS } from '../services/log-buffer.js';
 import { Offset } from './shared-schemas.js';
+import { quietLogLevel } from '../plugins/log-level.js';
 
 /** For JSON: nothing may load, nothing may frame it. */
 const JSON_CSP = "default-src 'none'; frame-ancestors 'none'";
@@ -93,7 +94,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
   });
   const security = [{ adminBasic: [] }];
   // The dashboard polls every 30 seconds; logging each poll would push real records out of the log buffer.
-  const quiet = { logLevel: 'warn' as const };
+  const quiet = { logLevel: quietLogLevel(app.config.logLevel) };
 
   r.get(
     '/',

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
+import { quietLogLevel } from '../plugins/log-level.js';
 
 const Healthy = Type.Object({ status: Type.Literal('ok') });
 const Degraded = Type.Object({ status: Type.Literal('degraded'), database: Type.Literal('unreachable') });
@@ -13,7 +14,7 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
         tags: ['health'],
         response: { 200: Healthy, 503: Degraded },
       },
-      logLevel: 'warn',
+      logLevel: quietLogLevel(app.config.logLevel),
     },
     async (_request, reply) => {
       try {

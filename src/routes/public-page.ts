@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { STATISTICS_PAGE_CSP, STATISTICS_PAGE_HTML } from '../pages/statistics.js';
 import { sendCached } from '../plugins/http-cache.js';
 import { encode } from '../services/response-cache.js';
+import { quietLogLevel } from '../plugins/log-level.js';
 
 const PAGE_MAX_AGE_SECONDS = 300;
 
@@ -12,7 +13,7 @@ export default async function publicPageRoutes(app: FastifyInstance): Promise<vo
     '/',
     {
       schema: { summary: 'Public statistics page (HTML, German and English)', tags: ['stats'], produces: ['text/html'] },
-      logLevel: 'warn',
+      logLevel: quietLogLevel(app.config.logLevel),
     },
     async (request, reply) => {
       reply.header('content-security-policy', STATISTICS_PAGE_CSP);

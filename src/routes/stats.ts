@@ -11,6 +11,7 @@ import type { Representation } from '../services/response-cache.js';
 import { sendCached } from '../plugins/http-cache.js';
 import { toCsv } from '../services/csv.js';
 import { PUBLIC_COLUMNS, STATS_CACHE_TTL_SECONDS } from '../services/statistics.js';
+import { quietLogLevel } from '../plugins/log-level.js';
 
 const PERIOD_PATTERN = '^\\d{4}-(0[1-9]|1[0-2])$';
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -104,7 +105,7 @@ export default async function statsRoutes(fastify: FastifyInstance): Promise<voi
         },
       },
       // Thousands of identical public reads a second would drown the log.
-      logLevel: 'warn',
+      logLevel: quietLogLevel(app.config.logLevel),
     },
     async (request, reply) => {
       const { period, state_code, specialty, limit, offset } = request.query;
@@ -136,7 +137,7 @@ export default async function statsRoutes(fastify: FastifyInstance): Promise<voi
         tags: ['stats'],
         response: { 200: Summary, 304: NotModified },
       },
-      logLevel: 'warn',
+      logLevel: quietLogLevel(app.config.logLevel),
     },
     async (request, reply) => {
       const cached = await statistics.cache.get('summary', async () => ({
