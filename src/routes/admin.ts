@@ -144,7 +144,8 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const report = await app.services.feedback.setStatus(request.params.id, request.body.status);
+      // UUIDs are case-insensitive; ids are stored in lower case, and SQLite compares text exactly.
+      const report = await app.services.feedback.setStatus(request.params.id.toLowerCase(), request.body.status);
       request.log.info({ feedback_id: report.id, status: report.status }, 'feedback status changed');
       return report;
     },

@@ -17,6 +17,7 @@ const Event = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
 });
+// UUIDs are case-insensitive; ids are stored in lower case, and SQLite compares text exactly.
 const EventId = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export default async function workEventRoutes(fastify: FastifyInstance): Promise<void> {
@@ -101,7 +102,7 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
         response: { 200: Event, ...errorResponses(401, 403, 404, 422) },
       },
     },
-    async (request) => workEvents.update(request.user!, request.params.id, request.body),
+    async (request) => workEvents.update(request.user!, request.params.id.toLowerCase(), request.body),
   );
 
   app.delete(
@@ -117,7 +118,7 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
       },
     },
     async (request, reply) => {
-      await workEvents.delete(request.user!, request.params.id);
+      await workEvents.delete(request.user!, request.params.id.toLowerCase());
       return reply.code(204).send(null);
     },
   );

@@ -255,6 +255,16 @@ describe(`work events (${backend})`, () => {
     assert.equal(jsonDelete.statusCode, 204, jsonDelete.body);
   });
 
+  test('an id in upper case names the same event, on both databases', async () => {
+    const me = await newUser();
+    const { id } = (await me.post({ date: '2025-07-19', planned_minutes: 480, actual_minutes: 500 })).json();
+    const patched = await me.patch(id.toUpperCase(), { actual_minutes: 510 });
+    assert.equal(patched.statusCode, 200, patched.body);
+    assert.equal(patched.json().id, id);
+    assert.equal((await me.delete(id.toUpperCase())).statusCode, 204);
+    assert.equal(await rowCount('2025-07-19'), 0);
+  });
+
   test('a token is required (401) and a completed registration (403), before the body is looked at', async () => {
     const requests = [
       { method: 'POST' as const, url: '/work-events', payload: { nonsense: true } },
