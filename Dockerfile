@@ -27,6 +27,8 @@ COPY --from=build --chown=node:node /app/package.json /app/package-lock.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/scripts ./scripts
+# Writable by the service only if DATABASE_URL points at SQLite (e.g. a demo instance): sqlite:/app/data/owh.db
+RUN mkdir -p /app/data && chown node:node /app/data
 # The official image's unprivileged user.
 USER node
 EXPOSE 8000
