@@ -11,7 +11,7 @@
  * The script is plain browser JavaScript kept in a string (it is not compiled by TypeScript); the browser
  * tests in `test/routes/admin.browser.test.ts` execute it. It must not contain backticks or `${`.
  */
-import { createHash } from 'node:crypto';
+import { selfContainedPageCsp } from './csp.js';
 
 const STYLE = String.raw`
 :root { color-scheme: light dark; --bg: #f6f7f9; --panel: #fff; --text: #1d2430; --muted: #5d6878; --line: #dde2e8;
@@ -417,19 +417,4 @@ export const ADMIN_PAGE_HTML = `<!doctype html>
 </html>
 `;
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-
-/**
- * Only the page's own script and style may run (by hash: the page is static, so no per-response nonce is
- * needed), data may only be fetched from this origin, and nothing else may load at all.
- */
-export const ADMIN_PAGE_CSP = [
-  "default-src 'none'",
-  `script-src ${sha256(SCRIPT)}`,
-  `style-src ${sha256(STYLE)}`,
-  "connect-src 'self'",
-  "img-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const ADMIN_PAGE_CSP = selfContainedPageCsp({ script: SCRIPT, style: STYLE, img: "'none'" });

@@ -10,7 +10,7 @@
  * The script is plain browser JavaScript kept in a string (not compiled by TypeScript); the browser test in
  * `test/routes/public-page.browser.test.ts` runs it. It must not contain backticks or `${`.
  */
-import { createHash } from 'node:crypto';
+import { selfContainedPageCsp } from './csp.js';
 import { SPECIALTIES, STATES } from '../services/taxonomy.js';
 
 const STYLE = String.raw`
@@ -285,8 +285,6 @@ const byCode = (entries: readonly { code: string; de: string; en: string }[]) =>
 const TAXONOMY_JSON = JSON.stringify({ states: byCode(STATES), specialties: byCode(SPECIALTIES) }).replace(/</g, '\\u003c');
 const SCRIPT = SCRIPT_TEMPLATE.replace('__TAXONOMY__', TAXONOMY_JSON);
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-
 export const STATISTICS_PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -333,13 +331,4 @@ export const STATISTICS_PAGE_HTML = `<!doctype html>
 </html>
 `;
 
-export const STATISTICS_PAGE_CSP = [
-  "default-src 'none'",
-  `script-src ${sha256(SCRIPT)}`,
-  `style-src ${sha256(STYLE)}`,
-  "connect-src 'self'",
-  "img-src data:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const STATISTICS_PAGE_CSP = selfContainedPageCsp({ script: SCRIPT, style: STYLE, img: "data:" });
