@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/index.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { systemClock } from '../src/services/clock.js';
-import { SPECIALTY_CODES, STATE_CODES } from '../src/services/taxonomy.js';
+import { DEPARTMENT_GROUP_CODES, STATE_CODES } from '../src/services/taxonomy.js';
 import { TokenService } from '../src/services/tokens.js';
 import type { Insertable } from 'kysely';
 import type { WorkEventsTable } from '../src/db/schema.js';
@@ -21,7 +21,7 @@ export const SEED_USERS = 2000;
 export const SEED_DAYS = 60;
 const STATES = STATE_CODES;
 // Five specialties, so that every (state, specialty) cell has 25 doctors and is published (k = 10).
-const SPECIALTIES = SPECIALTY_CODES.slice(0, 5);
+const SPECIALTIES = DEPARTMENT_GROUP_CODES.slice(0, 5);
 
 export interface SeededUser {
   id: string;
@@ -51,7 +51,10 @@ export async function seed(benchDb: BenchDatabase, server: BenchServer): Promise
       email_hash: `bench-${i}-${randomUUID()}`,
       hospital_id: `hospital-${i % 120}`,
       specialty: SPECIALTIES[i % SPECIALTIES.length]!,
-      role_level: ['assistenzarzt', 'facharzt', 'oberarzt', 'chefarzt'][i % 4]!,
+      department_group: SPECIALTIES[i % SPECIALTIES.length]!,
+      profession: 'physician',
+      seniority: ['assistenzarzt', 'facharzt', 'oberarzt_plus'][i % 3]!,
+      role_level: ['assistenzarzt', 'facharzt', 'oberarzt_plus'][i % 3]!,
       state_code: STATES[Math.floor(i / SPECIALTIES.length) % STATES.length]!,
       created_at: createdAt,
       terms_accepted_version: config.currentTermsVersion,

@@ -128,8 +128,8 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: read.list('CORS_ORIGINS'),
     trustedProxies: read.list('TRUSTED_PROXIES'),
     timezone: read.timezone('TIMEZONE', 'Europe/Berlin'),
-    currentTermsVersion: read.string('CURRENT_TERMS_VERSION') ?? '2026-01',
-    currentPrivacyVersion: read.string('CURRENT_PRIVACY_VERSION') ?? '2026-01',
+    currentTermsVersion: read.string('CURRENT_TERMS_VERSION') ?? '2026-05',
+    currentPrivacyVersion: read.string('CURRENT_PRIVACY_VERSION') ?? '2026-05',
     aggregation: {
       epsilon,
       epsilonActualShare: read.number('EPSILON_ACTUAL_SHARE', 0.8, { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }),

@@ -12,11 +12,27 @@ import type { ColumnType, Generated, Selectable, SqlBool } from 'kysely';
 
 export interface UsersTable {
   id: string;
+  /**
+   * HMAC of the e-mail address. Accounts made through Apple or Google sign-in have no address: theirs is
+   * `social:<provider>:<HMAC of the subject>`, which no e-mail HMAC (hex) can equal, so no address ever signs
+   * in to them.
+   */
   email_hash: string;
+  /** Legacy fields of the app: free text, `not_specified` when the user chose nothing. */
   hospital_id: string | null;
+  /** The department group (or `not_specified`): what the app sends and queries statistics with. */
   specialty: string | null;
+  /** The seniority (or `not_specified`). */
   role_level: string | null;
   state_code: string | null;
+  /** The app's profile vocabulary (src/services/taxonomy.ts). */
+  profession: string | null;
+  seniority: string | null;
+  department_group: string | null;
+  specialization_code: string | null;
+  /** An id of the app's hospital directory; null for "other / not listed". Not checked against any list. */
+  hospital_ref_id: number | null;
+  country_code: ColumnType<string, string | undefined, string>;
   created_at: string;
   terms_accepted_version: string | null;
   privacy_accepted_version: string | null;
@@ -63,6 +79,9 @@ export interface StatsByStateSpecialtyTable {
   avg_planned_weekly_hours: number | null;
   avg_overtime_weekly_hours: number | null;
   ci90_half_width: number | null;
+  // Added by 0007_app_v2; null on rows published before it.
+  planned_ci90_half_width: number | null;
+  overtime_ci90_half_width: number | null;
   epsilon: number | null;
   k_min: number | null;
 }
@@ -130,7 +149,52 @@ export interface FeedbackTable {
   updated_at: string;
 }
 
+/** One confirmed ISO week sent by the app; unique per user and `week_start`. */
+export interface FinalizedWeeksTable {
+  id: string;
+  user_id: string;
+  /** The Monday, YYYY-MM-DD. */
+  week_start: string;
+  /** The Sunday. */
+  week_end: string;
+  /** Hundredths of an hour: the app sends hours with two decimals, so they read back exactly. */
+  planned_centihours: number;
+  actual_centihours: number;
+  /** The profile when the week was sent. */
+  hospital_id: string | null;
+  specialty: string | null;
+  role_level: string | null;
+  state_code: string | null;
+  country_code: string;
+  profession: string | null;
+  seniority: string | null;
+  department_group: string | null;
+  specialization_code: string | null;
+  hospital_ref_id: number | null;
+  finalized_at: string;
+}
+
+export type FinalizedWeek = Selectable<FinalizedWeeksTable>;
+
+/** An address proven with `/verification/confirm`, valid for a token-less `/auth/register` until `expires_at`. */
+export interface EmailVerificationsTable {
+  email_hash: string;
+  verified_at: string;
+  expires_at: string;
+}
+
+/** An Apple or Google account (provider, subject) and the user it signs in to. */
+export interface SocialIdentitiesTable {
+  provider: 'apple' | 'google';
+  subject: string;
+  user_id: string;
+  created_at: string;
+}
+
 export interface DB {
+  finalized_weeks: FinalizedWeeksTable;
+  email_verifications: EmailVerificationsTable;
+  social_identities: SocialIdentitiesTable;
   users: UsersTable;
   work_events: WorkEventsTable;
   verification_codes: VerificationCodesTable;

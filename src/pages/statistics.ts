@@ -11,7 +11,7 @@
  * `test/routes/public-page.browser.test.ts` runs it. It must not contain backticks or `${`.
  */
 import { selfContainedPageCsp } from './csp.js';
-import { SPECIALTIES, STATES } from '../services/taxonomy.js';
+import { DEPARTMENT_GROUPS, LEGACY_SPECIALTIES, NOT_SPECIFIED_LABEL, STATES } from '../services/taxonomy.js';
 
 const STYLE = String.raw`
 :root { color-scheme: light dark; --bg: #f6f7f9; --panel: #fff; --text: #1d2430; --muted: #5d6878; --line: #dde2e8;
@@ -282,7 +282,10 @@ const SCRIPT_TEMPLATE = String.raw`
 const byCode = (entries: readonly { code: string; de: string; en: string }[]) =>
   Object.fromEntries(entries.map(({ code, de, en }) => [code, { de, en }]));
 /** JSON inside a <script>: `<` is escaped so that no label could ever close the element. */
-const TAXONOMY_JSON = JSON.stringify({ states: byCode(STATES), specialties: byCode(SPECIALTIES) }).replace(/</g, '\\u003c');
+// Cells are keyed by department group (or not_specified); months published before the app's vocabulary by
+// the first vocabulary's specialties, which keep their labels.
+const SPECIALTY_LABELS = [...LEGACY_SPECIALTIES, ...DEPARTMENT_GROUPS, NOT_SPECIFIED_LABEL];
+const TAXONOMY_JSON = JSON.stringify({ states: byCode(STATES), specialties: byCode(SPECIALTY_LABELS) }).replace(/</g, '\\u003c');
 const SCRIPT = SCRIPT_TEMPLATE.replace('__TAXONOMY__', TAXONOMY_JSON);
 
 export const STATISTICS_PAGE_HTML = `<!doctype html>

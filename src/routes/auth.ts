@@ -2,37 +2,16 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { PROFILE_FIELDS, isRegistrationComplete } from '../services/accounts.js';
 import { CODE_SENT_MESSAGE } from '../services/auth.js';
+import { isRegistrationComplete } from '../services/accounts.js';
 import { dateInZone } from '../services/clock.js';
-import { ROLE_LEVEL_CODES, SPECIALTY_CODES, STATE_CODES } from '../services/taxonomy.js';
+import { ConsentVersion, TokenBody, UserBody, profileProperties } from './profile-schemas.js';
 import { bearerSecurity, errorResponses } from './shared-schemas.js';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
-
 const Email = Type.String({ maxLength: 320, description: 'E-mail address (trimmed and lower-cased)' });
-const Version = Type.String({ minLength: 1, maxLength: 32, description: 'Version of the accepted document, e.g. "2026-01"' });
-const profileFields = {
-  hospital_id: Type.String({ minLength: 1, maxLength: 255, description: 'Identifier of the hospital' }),
-  specialty: Type.Enum(SPECIALTY_CODES, { description: 'Specialty code from GET /taxonomy' }),
-  role_level: Type.Enum(ROLE_LEVEL_CODES, { description: 'Role level code from GET /taxonomy' }),
-  state_code: Type.Enum(STATE_CODES, { description: 'German state code (BW, BY, ...)' }),
+const optional = Object.fromEntries(Object.entries(profileProperties).map(([key, schema]) => [key, Type.Optional(schema)])) as {
+  [K in keyof typeof profileProperties]: ReturnType<typeof Type.Optional<(typeof profileProperties)[K]>>;
 };
-
-const UserBody = Type.Object({
-  user_id: Type.String({ format: 'uuid' }),
-  hospital_id: Nullable(Type.String()),
-  specialty: Nullable(Type.String()),
-  role_level: Nullable(Type.String()),
-  state_code: Nullable(Type.String()),
-  created_at: Type.String({ format: 'date-time' }),
-  terms_accepted_version: Nullable(Type.String()),
-  privacy_accepted_version: Nullable(Type.String()),
-  consent_accepted_at: Nullable(Type.String({ format: 'date-time' })),
-  registration_complete: Type.Boolean(),
-  consent_required: Type.Boolean({ description: 'The user has not accepted the current terms and privacy policy' }),
-});
-
 
 export default async function authRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -72,13 +51,7 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            access_token: Type.String(),
-            token_type: Type.Literal('bearer'),
-            expires_at: Type.String({ format: 'date-time' }),
-            user_id: Type.String({ format: 'uuid' }),
-            registration_complete: Type.Boolean(),
-          }),
+          200: Type.Object({ ...TokenBody.properties, registration_complete: Type.Boolean() }),
           ...errorResponses(401, 422, 429),
         },
       },
@@ -103,8 +76,11 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
         summary: 'Complete the profile and accept the terms and privacy policy',
         tags: ['auth'],
         security: bearerSecurity,
+        description:
+          'Vocabulary: GET /taxonomy. `profession` is required; the legacy `specialty`, `role_level` and `hospital_id` ' +
+          'follow `department_group`, `seniority` and the hospital (`not_specified` when none was chosen).',
         body: Type.Object(
-          { ...profileFields, terms_version: Version, privacy_version: Version },
+          { ...optional, profession: profileProperties.profession, terms_version: ConsentVersion, privacy_version: ConsentVersion },
           { additionalProperties: false },
         ),
         response: { 200: UserBody, ...errorResponses(401, 422) },
@@ -131,18 +107,12 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
       onRequest: app.auth.required,
       schema: {
         summary: 'Change profile fields',
-        description: `Any of ${PROFILE_FIELDS.join(', ')}; at least one.`,
+        description:
+          `Any of ${Object.keys(profileProperties).join(', ')}; at least one. A seniority that does not fit a changed ` +
+          'profession is cleared.',
         tags: ['auth'],
         security: bearerSecurity,
-        body: Type.Object(
-          {
-            hospital_id: Type.Optional(profileFields.hospital_id),
-            specialty: Type.Optional(profileFields.specialty),
-            role_level: Type.Optional(profileFields.role_level),
-            state_code: Type.Optional(profileFields.state_code),
-          },
-          { additionalProperties: false },
-        ),
+        body: Type.Object(optional, { additionalProperties: false, minProperties: 1 }),
         response: { 200: UserBody, ...errorResponses(401, 422) },
       },
     },
@@ -157,7 +127,7 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
         summary: 'Accept (new versions of) the terms and the privacy policy',
         tags: ['auth'],
         security: bearerSecurity,
-        body: Type.Object({ terms_version: Version, privacy_version: Version }, { additionalProperties: false }),
+        body: Type.Object({ terms_version: ConsentVersion, privacy_version: ConsentVersion }, { additionalProperties: false }),
         response: { 200: UserBody, ...errorResponses(401, 422) },
       },
     },

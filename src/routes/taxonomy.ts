@@ -1,18 +1,34 @@
-/** The vocabularies of a profile, for the app's pickers and the statistics page's labels. */
+/** The profile vocabulary (the app's), for pickers, clients and the statistics page's labels. */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { TAXONOMY } from '../services/taxonomy.js';
 
-const Entries = Type.Array(Type.Object({ code: Type.String(), de: Type.String(), en: Type.String() }));
+const Entry = { code: Type.String(), de: Type.String(), en: Type.String() };
+const Entries = Type.Array(Type.Object(Entry));
 
 export default async function taxonomyRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/taxonomy',
     {
       schema: {
-        summary: 'German states, specialties and role levels: stable codes with German and English labels',
-        tags: ['taxonomy'],
-        response: { 200: Type.Object({ states: Entries, specialties: Entries, role_levels: Entries }) },
+        summary: 'The profile vocabulary: stable codes with German and English labels',
+        description:
+          'Professions, seniorities (each for one profession), department groups (also the legacy `specialty` and the ' +
+          'statistics cell key), specialization codes (each in one department group) and German states. ' +
+          '`not_specified` is what the legacy fields hold when nothing was chosen. `hospital_ref_id` is any integer ' +
+          "of the app's hospital directory, or null.",
+        tags: ['taxonomy', 'app'],
+        response: {
+          200: Type.Object({
+            country_code: Type.String(),
+            not_specified: Type.String(),
+            professions: Entries,
+            seniorities: Type.Array(Type.Object({ ...Entry, profession: Type.String() })),
+            department_groups: Entries,
+            specializations: Type.Array(Type.Object({ ...Entry, department_group: Type.String() })),
+            states: Entries,
+          }),
+        },
       },
     },
     async (_request, reply) => {

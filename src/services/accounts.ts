@@ -8,27 +8,29 @@ import type { User } from '../db/schema.js';
 import { forbidden, unauthorized, unprocessable } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
-import type { RoleLevelCode, SpecialtyCode, StateCode } from './taxonomy.js';
-
-export interface Profile {
-  hospital_id: string;
-  specialty: SpecialtyCode;
-  role_level: RoleLevelCode;
-  state_code: StateCode;
-}
+import { registrationProfile, updatedProfile, type ProfileInput } from './profile.js';
 
 export interface ConsentVersions {
   terms_version: string;
   privacy_version: string;
 }
 
-/** The user as the API shows it: never the e-mail address or its hash. */
+/**
+ * The user as the API shows it (the app's `UserOut`, contract §3): every key present, null where unset;
+ * never the e-mail address or its hash.
+ */
 export interface UserView {
   user_id: string;
   hospital_id: string | null;
   specialty: string | null;
   role_level: string | null;
   state_code: string | null;
+  country_code: string;
+  profession: string | null;
+  seniority: string | null;
+  department_group: string | null;
+  specialization_code: string | null;
+  hospital_ref_id: number | null;
   created_at: string;
   terms_accepted_version: string | null;
   privacy_accepted_version: string | null;
@@ -38,11 +40,12 @@ export interface UserView {
   consent_required: boolean;
 }
 
-export const PROFILE_FIELDS = ['hospital_id', 'specialty', 'role_level', 'state_code'] as const;
-
-/** A profile is complete when every profile field is set and consent was given. */
+/**
+ * Registration is complete once a profession is chosen and consent was given: every other profile field is
+ * optional in the app (a user without a state simply counts in no statistics cell).
+ */
 export function isRegistrationComplete(user: User): boolean {
-  return PROFILE_FIELDS.every((field) => user[field] !== null) && user.consent_accepted_at !== null;
+  return user.profession !== null && user.consent_accepted_at !== null;
 }
 
 export interface AccountDeps {
@@ -64,6 +67,12 @@ export class AccountService {
       specialty: user.specialty,
       role_level: user.role_level,
       state_code: user.state_code,
+      country_code: user.country_code,
+      profession: user.profession,
+      seniority: user.seniority,
+      department_group: user.department_group,
+      specialization_code: user.specialization_code,
+      hospital_ref_id: user.hospital_ref_id,
       created_at: user.created_at,
       terms_accepted_version: user.terms_accepted_version,
       privacy_accepted_version: user.privacy_accepted_version,
@@ -77,17 +86,13 @@ export class AccountService {
   }
 
   /** Completes (or redoes) registration: the whole profile plus consent to the given versions. */
-  async register(user: User, profile: Profile, consent: ConsentVersions): Promise<User> {
-    return this.#update(user, { ...this.#checkedProfile(profile), ...this.#consentChanges(consent) });
+  async register(user: User, profile: ProfileInput, consent: ConsentVersions): Promise<User> {
+    return this.#update(user, { ...registrationProfile(profile), ...this.#consentChanges(consent) });
   }
 
-  /** Changes some profile fields; at least one must be given. */
-  async updateProfile(user: User, changes: Partial<Profile>): Promise<User> {
-    const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-    if (Object.keys(given).length === 0) {
-      throw unprocessable(`Nothing to update: send at least one of ${PROFILE_FIELDS.join(', ')}`);
-    }
-    return this.#update(user, this.#checkedProfile(given));
+  /** Changes the profile fields that are given (see `updatedProfile`). */
+  async updateProfile(user: User, changes: ProfileInput): Promise<User> {
+    return this.#update(user, updatedProfile(user, changes));
   }
 
   /** Records consent to (new) versions of the terms and the privacy policy. */
@@ -121,14 +126,6 @@ export class AccountService {
     // Deleted by a concurrent erasure after this request was authenticated.
     if (!updated) throw unauthorized('Invalid or expired token');
     return updated;
-  }
-
-  #checkedProfile<T extends Partial<Profile>>(profile: T): T {
-    if (profile.hospital_id === undefined) return profile;
-    const hospitalId = profile.hospital_id.trim();
-    if (hospitalId.length === 0) throw unprocessable('hospital_id: must not be empty');
-    if (/[\u0000-\u001f\u007f]/.test(hospitalId)) throw unprocessable('hospital_id: must not contain control characters');
-    return { ...profile, hospital_id: hospitalId };
   }
 
   #consentChanges(consent: ConsentVersions): UserChanges {

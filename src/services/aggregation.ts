@@ -80,6 +80,7 @@ export class AggregationService {
   readonly #scaleActual: Rational;
   readonly #scalePlanned: Rational;
   readonly #epsilonActual: number;
+  readonly #epsilonPlanned: number;
   /** WEEKLY_HOURS_CAP in grid units, rounded down so that one person never moves a sum by more. */
   readonly #capGrid: number;
 
@@ -88,6 +89,7 @@ export class AggregationService {
     this.#scaleActual = parameters.scaleActual;
     this.#scalePlanned = parameters.scalePlanned;
     this.#epsilonActual = toNumber(parameters.epsilonActual);
+    this.#epsilonPlanned = toNumber(parameters.epsilonPlanned);
     this.#capGrid = parameters.capGrid;
     this.#runs = new AggregationRunRepository(deps.database.db);
   }
@@ -241,6 +243,8 @@ export class AggregationService {
       avg_planned_weekly_hours: planned / GRID_PER_HOUR,
       avg_overtime_weekly_hours: (actual - planned) / GRID_PER_HOUR,
       ci90_half_width: ci90HalfWidth(weeklyHoursCap, this.#epsilonActual, nPublished),
+      planned_ci90_half_width: ci90HalfWidth(weeklyHoursCap, this.#epsilonPlanned, nPublished),
+      overtime_ci90_half_width: overtimeCi90HalfWidth(weeklyHoursCap, this.#epsilonActual, this.#epsilonPlanned, nPublished),
       epsilon,
       k_min: kMin,
       created_at: now,
@@ -270,15 +274,32 @@ export function noiseParameters(settings: Pick<Config['aggregation'], 'epsilon' 
 }
 
 /**
- * Half-width of the 90% interval of the noise on a published actual-hours average, from published numbers
- * only: Laplace noise of scale b = cap / ε_actual on the sum exceeds b·ln(10) with probability 10% (the
- * discrete version slightly less), divided by the published n (≤ the true n, so the interval errs wide).
- * Rounded up to the 1/100-hour grid.
+ * Half-width of the 90% interval of the noise on a published average, from published numbers only: Laplace
+ * noise of scale b = cap / ε_part on the sum exceeds b·ln(10) with probability 10% (the discrete version
+ * slightly less), divided by the published n (≤ the true n, so the interval errs wide). Rounded up to the
+ * 1/100-hour grid. Serves actual hours (ε_actual) and planned hours (ε_planned).
  */
-export function ci90HalfWidth(weeklyHoursCap: number, epsilonActual: number, nPublished: number): number {
-  const halfWidth = (weeklyHoursCap * Math.LN10) / (epsilonActual * nPublished);
-  return Math.ceil(halfWidth * GRID_PER_HOUR - 1e-9) / GRID_PER_HOUR;
+export function ci90HalfWidth(weeklyHoursCap: number, epsilonPart: number, nPublished: number): number {
+  return toGridCeiling(noiseBound(weeklyHoursCap, epsilonPart, nPublished, 0.1));
 }
+
+/**
+ * Half-width of a 90% interval for overtime (actual − planned), whose noise is the difference of the two
+ * independent noises: each stays within its 95% bound with probability 95%, so their difference stays
+ * within the sum of the bounds with probability at least 90% (union bound; it errs wide).
+ */
+export function overtimeCi90HalfWidth(weeklyHoursCap: number, epsilonActual: number, epsilonPlanned: number, nPublished: number): number {
+  return toGridCeiling(
+    noiseBound(weeklyHoursCap, epsilonActual, nPublished, 0.05) + noiseBound(weeklyHoursCap, epsilonPlanned, nPublished, 0.05),
+  );
+}
+
+/** The bound that Laplace noise of scale cap / ε on a sum of n people exceeds, per person, with probability `tail`. */
+function noiseBound(weeklyHoursCap: number, epsilonPart: number, nPublished: number, tail: number): number {
+  return (weeklyHoursCap * Math.log(1 / tail)) / (epsilonPart * nPublished);
+}
+
+const toGridCeiling = (hours: number) => Math.ceil(hours * GRID_PER_HOUR - 1e-9) / GRID_PER_HOUR;
 
 function sum(months: MonthOutcome[], key: Exclude<keyof MonthOutcome, 'period'>): number {
   return months.reduce((total, month) => total + month[key], 0);

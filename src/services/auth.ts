@@ -14,6 +14,7 @@ import type { User } from '../db/schema.js';
 import { unauthorized, unprocessable } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Mailer } from './mailer.js';
+import { registrationProfile } from './profile.js';
 import { DAYS, HOURS, MINUTES, type Limit, type RateLimiter } from './rate-limiter.js';
 import type { AccessToken, TokenService } from './tokens.js';
 
@@ -43,7 +44,14 @@ const TOO_MANY_CODE_REQUESTS = 'Too many sign-in code requests. Please try again
 const TOO_MANY_VERIFICATIONS = 'Too many sign-in attempts. Please try again later.';
 
 /** The demo user's profile: plausible, complete, and obviously not a real hospital. */
-const DEMO_PROFILE = { hospital_id: 'demo-hospital', specialty: 'internal_medicine', role_level: 'assistenzarzt', state_code: 'BE' };
+const DEMO_PROFILE = registrationProfile({
+  profession: 'physician',
+  seniority: 'assistenzarzt',
+  department_group: 'innere_medizin',
+  state_code: 'BE',
+  hospital_id: 'demo-hospital',
+  hospital_ref_id: null,
+});
 
 export interface AuthDeps {
   config: Config;

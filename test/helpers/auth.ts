@@ -7,19 +7,22 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { InjectOptions } from 'fastify';
 import { UserRepository } from '../../src/db/repositories/users.js';
 import type { User } from '../../src/db/schema.js';
-import type { Profile } from '../../src/services/accounts.js';
+import type { ProfileInput } from '../../src/services/profile.js';
 import { normalizeEmail } from '../../src/services/auth.js';
 import type { TestApp } from './app.js';
 import type { TestAppWithSmtp } from './smtp.js';
 
+/** A physician in Berlin, internal medicine, at a hospital of the app's directory. */
 export const PROFILE = {
-  hospital_id: 'charite-berlin',
-  specialty: 'cardiology',
-  role_level: 'assistenzarzt',
+  profession: 'physician',
+  seniority: 'assistenzarzt',
+  department_group: 'innere_medizin',
   state_code: 'BE',
-} as const satisfies Profile;
+  hospital_ref_id: 42,
+} as const satisfies ProfileInput;
 
-export const CONSENT = { terms_version: '2026-01', privacy_version: '2026-01' } as const;
+/** The versions the app v2.1.x sends, which are the service's defaults. */
+export const CONSENT = { terms_version: '2026-05', privacy_version: '2026-05' } as const;
 
 /** A fresh address per call, so tests never share an account or a rate-limit bucket by accident. */
 export const uniqueEmail = (label = 'doctor') => `${label}-${randomUUID().slice(0, 8)}@klinik.example`;
@@ -47,7 +50,7 @@ export async function signInByEmail(t: TestAppWithSmtp, email: string, remoteAdd
 }
 
 /** The full flow plus registration through the API. */
-export async function registerByEmail(t: TestAppWithSmtp, email = uniqueEmail(), profile: Partial<Profile> = {}): Promise<SignedIn> {
+export async function registerByEmail(t: TestAppWithSmtp, email = uniqueEmail(), profile: ProfileInput = {}): Promise<SignedIn> {
   const signedIn = await signInByEmail(t, email);
   const res = await t.app.inject({
     method: 'POST',
@@ -62,7 +65,7 @@ export async function registerByEmail(t: TestAppWithSmtp, email = uniqueEmail(),
 /** A registered user and a valid token, made through the services without e-mail. */
 export async function createRegisteredUser(
   t: TestApp,
-  options: { email?: string; profile?: Partial<Profile>; registered?: boolean } = {},
+  options: { email?: string; profile?: ProfileInput; registered?: boolean } = {},
 ): Promise<{ token: string; user: User }> {
   const { auth, accounts, tokens } = t.app.services;
   const emailHash = auth.hashEmail(normalizeEmail(options.email ?? uniqueEmail()));

@@ -6,26 +6,31 @@ import { monthRange, addDays } from '../../src/services/periods.js';
 
 export interface SeedUser {
   state_code?: string | null;
+  /** The department group, i.e. the cell's `specialty`; null makes a user who never chose a profession. */
   specialty?: string | null;
   is_demo?: boolean;
-  /** A registered user has state, specialty and consent; false leaves consent unset. */
+  /** A registered user has a profession, state, department group and consent; false leaves consent unset. */
   consented?: boolean;
 }
 
 export async function addUser(db: Kysely<DB>, user: SeedUser = {}): Promise<string> {
   const id = randomUUID();
+  const group = user.specialty === undefined ? 'internal_medicine' : user.specialty;
   await db
     .insertInto('users')
     .values({
       id,
       email_hash: `hash-${id}`,
       hospital_id: 'hospital-1',
-      role_level: 'assistant',
+      role_level: 'assistenzarzt',
       state_code: user.state_code === undefined ? 'BY' : user.state_code,
-      specialty: user.specialty === undefined ? 'internal_medicine' : user.specialty,
+      specialty: group,
+      department_group: group,
+      profession: group === null ? null : 'physician',
+      seniority: 'assistenzarzt',
       created_at: '2025-01-01T00:00:00.000Z',
-      terms_accepted_version: '2026-01',
-      privacy_accepted_version: '2026-01',
+      terms_accepted_version: '2026-05',
+      privacy_accepted_version: '2026-05',
       consent_accepted_at: user.consented === false ? null : '2025-01-01T00:00:00.000Z',
       is_demo: user.is_demo ?? false,
     })
@@ -83,6 +88,8 @@ export async function addCell(
         email_hash: `hash-${id}`,
         state_code: cell.state_code ?? 'BY',
         specialty: cell.specialty ?? 'internal_medicine',
+        department_group: cell.specialty ?? 'internal_medicine',
+        profession: 'physician',
         created_at: '2025-01-01T00:00:00.000Z',
         consent_accepted_at: '2025-01-01T00:00:00.000Z',
         is_demo: false,
@@ -127,6 +134,8 @@ export function statsRow(overrides: Partial<StatsByStateSpecialtyTable> = {}): S
     avg_planned_weekly_hours: 44.5,
     avg_overtime_weekly_hours: 7.75,
     ci90_half_width: 19.19,
+    planned_ci90_half_width: 76.76,
+    overtime_ci90_half_width: 101.46,
     epsilon: 1,
     k_min: 10,
     created_at: '2026-02-08T03:00:00.000Z',

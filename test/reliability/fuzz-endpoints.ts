@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { FEEDBACK_STATUSES } from '../../src/services/feedback.js';
 import { LOG_LEVELS } from '../../src/services/log-buffer.js';
-import { ROLE_LEVEL_CODES, SPECIALTY_CODES, STATE_CODES } from '../../src/services/taxonomy.js';
+import { DEPARTMENT_GROUP_CODES, PROFESSION_CODES, SENIORITY_CODES, SPECIALTY_KEYS, STATE_CODES } from '../../src/services/taxonomy.js';
 
 export type Credentials =
   /** Nothing needed (a public endpoint). */
@@ -43,13 +43,15 @@ const pastDay = fc
 const minutes = fc.integer({ min: 0, max: 1440 });
 const email = fc.oneof(fc.emailAddress(), fc.constantFrom('doctor@klinik.example', ' Doctor@Klinik.Example '));
 const sixDigits = fc.integer({ min: 0, max: 999_999 }).map((n) => String(n).padStart(6, '0'));
-const version = fc.oneof(fc.constant('2026-01'), fc.string({ minLength: 1, maxLength: 32 }));
+const version = fc.oneof(fc.constant('2026-05'), fc.string({ minLength: 1, maxLength: 32 }));
 const hospitalId = fc.oneof(fc.constant('charite-berlin'), fc.string({ minLength: 1, maxLength: 255, unit: 'grapheme' }));
 const profile = {
   hospital_id: hospitalId,
-  specialty: fc.constantFrom(...SPECIALTY_CODES),
-  role_level: fc.constantFrom(...ROLE_LEVEL_CODES),
+  profession: fc.constantFrom(...PROFESSION_CODES),
+  seniority: fc.constantFrom(...SENIORITY_CODES),
+  department_group: fc.constantFrom(...DEPARTMENT_GROUP_CODES),
   state_code: fc.constantFrom(...STATE_CODES),
+  hospital_ref_id: fc.option(fc.integer({ min: -5, max: 3000 }), { nil: null }),
 };
 const optionalText = (maxLength: number) => fc.option(fc.string({ maxLength, unit: 'grapheme' }), { nil: null });
 const intText = (min: number, max: number) => fc.integer({ min, max }).map(String);
@@ -70,7 +72,7 @@ export const ENDPOINTS: Endpoint[] = [
     credentials: 'user',
     body: {
       fields: { ...profile, terms_version: version, privacy_version: version },
-      required: ['hospital_id', 'specialty', 'role_level', 'state_code', 'terms_version', 'privacy_version'],
+      required: ['profession', 'terms_version', 'privacy_version'],
     },
   },
   { method: 'GET', path: '/auth/me', credentials: 'user' },
@@ -149,7 +151,7 @@ export const ENDPOINTS: Endpoint[] = [
     query: {
       period: fc.constantFrom('2026-01', '2026-02'),
       state_code: fc.constantFrom(...STATE_CODES),
-      specialty: fc.constantFrom(...SPECIALTY_CODES),
+      specialty: fc.constantFrom(...SPECIALTY_KEYS),
       format: fc.constant('csv'),
       ...pageQuery(1000),
     },

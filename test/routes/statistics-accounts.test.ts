@@ -23,7 +23,7 @@ describe(`statistics and accounts (${backend})`, () => {
   test('confirmed days -> admin-triggered release -> privacy ledger -> erasure keeps the statistics', async () => {
     const { token } = await createRegisteredUser(t);
     // Nine colleagues in the same cell (Berlin, cardiology) with 8 h on each reported day, our doctor 9.6 h.
-    await addCell(t.database.db, { period: '2026-02', state_code: PROFILE.state_code, specialty: PROFILE.specialty, users: 9, days: 10, actual: 480, planned: 480 });
+    await addCell(t.database.db, { period: '2026-02', state_code: PROFILE.state_code, specialty: PROFILE.department_group, users: 9, days: 10, actual: 480, planned: 480 });
     for (let day = 2; day <= 11; day++) {
       const res = await t.app.inject({
         method: 'POST',
@@ -59,7 +59,7 @@ describe(`statistics and accounts (${backend})`, () => {
     assert.equal(ledger.releases.length, 1);
     assert.deepEqual(
       { period: ledger.releases[0].period, state_code: ledger.releases[0].state_code, specialty: ledger.releases[0].specialty },
-      { period: '2026-02', state_code: 'BE', specialty: PROFILE.specialty },
+      { period: '2026-02', state_code: 'BE', specialty: PROFILE.department_group },
     );
     assert.deepEqual(ledger.epsilon_by_year, [{ year: '2026', releases: 1, epsilon: 1e9 }]);
 

@@ -61,6 +61,8 @@ describe(`aggregation (${backend})`, () => {
         avg_planned_weekly_hours: 56,
         avg_overtime_weekly_hours: 14,
         ci90_half_width: 0.01,
+        planned_ci90_half_width: 0.01,
+        overtime_ci90_half_width: 0.01,
         epsilon: 1e9,
         k_min: 10,
       },
@@ -76,6 +78,8 @@ describe(`aggregation (${backend})`, () => {
         avg_planned_weekly_hours: 51.42,
         avg_overtime_weekly_hours: 7.68,
         ci90_half_width: 0.01,
+        planned_ci90_half_width: 0.01,
+        overtime_ci90_half_width: 0.01,
         epsilon: 1e9,
         k_min: 10,
       },
@@ -101,6 +105,10 @@ describe(`aggregation (${backend})`, () => {
     for (const row of rows) {
       // ln(10) × 100 h / (0.8 × 20) = 14.39 h
       assert.equal(row.ci90_half_width, 14.4);
+      // ln(10) × 100 h / (0.2 × 20) = 57.565 h
+      assert.equal(row.planned_ci90_half_width, 57.57);
+      // Overtime: the two 95% bounds added, ln(20) × 100 h / (0.8 × 20) + ln(20) × 100 h / (0.2 × 20) = 93.617 h
+      assert.equal(row.overtime_ci90_half_width, 93.62);
       assert.equal(row.epsilon, 1);
       assert.equal(row.n_users, 20);
       assert.equal(Math.round((row.avg_weekly_hours - row.avg_planned_weekly_hours!) * 100) / 100, row.avg_overtime_weekly_hours);

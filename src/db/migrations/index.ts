@@ -10,6 +10,7 @@ import * as m0003 from './0003_accounts.js';
 import * as m0004 from './0004_work_event_updates.js';
 import * as m0005 from './0005_statistics.js';
 import * as m0006 from './0006_feedback.js';
+import * as m0007 from './0007_app_v2.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0004_work_event_updates': m0004,
   '0005_statistics': m0005,
   '0006_feedback': m0006,
+  '0007_app_v2': m0007,
 };

@@ -7,6 +7,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../schema.js';
+import { NOT_SPECIFIED } from '../../services/taxonomy.js';
 
 /** What counts for one month: its days, the minimum number of reported days, and the per-person cap. */
 export interface AggregationWindow {
@@ -62,8 +63,9 @@ export class MonthlyAggregationRepository {
   }
 
   /**
-   * Stages the people who count in the month: registered (state, specialty and consent set), not demo
-   * accounts, with at least `minDays` events in the month; their cell is their profile's at this moment.
+   * Stages the people who count in the month: registered (profession and consent set) with a state, not demo
+   * accounts, with at least `minDays` events in the month; their cell is their profile's state and department
+   * group (`not_specified` without one) at this moment.
    */
   async stagePeople(window: AggregationWindow): Promise<void> {
     const perPerson = this.db
@@ -78,10 +80,16 @@ export class MonthlyAggregationRepository {
     const eligible = this.db
       .selectFrom(perPerson.as('p'))
       .innerJoin('users as u', 'u.id', 'p.user_id')
-      .select(['p.user_id', 'u.state_code', 'u.specialty', 'p.actual_grid', 'p.planned_grid'])
+      .select((eb) => [
+        'p.user_id',
+        'u.state_code',
+        eb.fn.coalesce('u.department_group', eb.val(NOT_SPECIFIED)).as('specialty'),
+        'p.actual_grid',
+        'p.planned_grid',
+      ])
       .where('u.is_demo', '=', false)
       .where('u.state_code', 'is not', null)
-      .where('u.specialty', 'is not', null)
+      .where('u.profession', 'is not', null)
       .where('u.consent_accepted_at', 'is not', null);
     await this.db.schema.dropTable('aggregation_stage').ifExists().execute();
     await this.db.schema.createTable('aggregation_stage').temporary().as(eligible).execute();

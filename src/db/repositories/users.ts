@@ -1,11 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Updateable } from 'kysely';
+import { sql, type Kysely, type Updateable } from 'kysely';
 import type { DB, User, UsersTable } from '../schema.js';
 
 /** The profile and consent columns a user may set. */
 export type UserChanges = Pick<
   Updateable<UsersTable>,
-  'hospital_id' | 'specialty' | 'role_level' | 'state_code' | 'terms_accepted_version' | 'privacy_accepted_version' | 'consent_accepted_at'
+  | 'hospital_id'
+  | 'specialty'
+  | 'role_level'
+  | 'state_code'
+  | 'profession'
+  | 'seniority'
+  | 'department_group'
+  | 'specialization_code'
+  | 'hospital_ref_id'
+  | 'terms_accepted_version'
+  | 'privacy_accepted_version'
+  | 'consent_accepted_at'
 >;
 
 export class UserRepository {
@@ -44,14 +55,19 @@ export class UserRepository {
       .insertInto('users')
       .values({ id: randomUUID(), email_hash: emailHash, created_at: now.toISOString(), is_demo: true, ...profile })
       .onConflict((oc) =>
-        oc.column('email_hash').doUpdateSet((eb) => {
-          const keep = (column: keyof UserChanges) => eb.fn.coalesce(`users.${column}`, `excluded.${column}`);
+        oc.column('email_hash').doUpdateSet(() => {
+          const keep = (column: keyof UserChanges) => sql<never>`coalesce(${sql.ref(`users.${column}`)}, ${sql.ref(`excluded.${column}`)})`;
           return {
             is_demo: true,
             hospital_id: keep('hospital_id'),
             specialty: keep('specialty'),
             role_level: keep('role_level'),
             state_code: keep('state_code'),
+            profession: keep('profession'),
+            seniority: keep('seniority'),
+            department_group: keep('department_group'),
+            specialization_code: keep('specialization_code'),
+            hospital_ref_id: keep('hospital_ref_id'),
             terms_accepted_version: keep('terms_accepted_version'),
             privacy_accepted_version: keep('privacy_accepted_version'),
             consent_accepted_at: keep('consent_accepted_at'),
