@@ -251,7 +251,9 @@ const SCRIPT = String.raw`
     meta.push(report.user ? 'user ' + report.user : 'anonymous');
     var item = h('li', { 'data-id': report.id }, [
       h('div', { className: 'fb-head' }, [h('span', { className: 'muted', text: when(report.created_at) }), badge, select]),
-      h('p', { className: 'fb-text', text: report.description }),
+      // The app sends reports without text (only its diagnostics); say so instead of an empty line.
+      report.description ? h('p', { className: 'fb-text', text: report.description })
+        : h('p', { className: 'fb-text muted', text: '(no description)' }),
       h('p', { className: 'fb-meta', text: meta.join(' \u00b7 ') })
     ]);
     if (report.app_state) {

@@ -5,7 +5,13 @@
  * breaks them in every way (see fuzz.test.ts). A new endpoint is one more entry here.
  */
 import fc from 'fast-check';
-import { FEEDBACK_STATUSES } from '../../src/services/feedback.js';
+import {
+  DIAGNOSTICS_SCOPES,
+  FEEDBACK_STATUSES,
+  GPS_ACCURACY_SOURCES,
+  GPS_EVENT_TYPES,
+  GPS_IGNORE_REASONS,
+} from '../../src/services/feedback.js';
 import { LOG_LEVELS } from '../../src/services/log-buffer.js';
 import { DEPARTMENT_GROUP_CODES, PROFESSION_CODES, SENIORITY_CODES, SPECIALTY_KEYS, STATE_CODES } from '../../src/services/taxonomy.js';
 
@@ -55,6 +61,31 @@ const profile = {
 };
 const optionalText = (maxLength: number) => fc.option(fc.string({ maxLength, unit: 'grapheme' }), { nil: null });
 const intText = (min: number, max: number) => fc.integer({ min, max }).map(String);
+const nullableNumber = fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null });
+const locationDetail = fc.record({
+  name: fc.string({ maxLength: 200 }),
+  latitude: fc.double({ min: -90, max: 90, noNaN: true }),
+  longitude: fc.double({ min: -180, max: 180, noNaN: true }),
+});
+const gpsEvent = fc.record(
+  {
+    timestamp: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    event_type: fc.constantFrom(...GPS_EVENT_TYPES),
+    accuracy_meters: nullableNumber,
+    accuracy_source: fc.option(fc.constantFrom(...GPS_ACCURACY_SOURCES), { nil: null }),
+    ignored: fc.boolean(),
+    ignore_reason: fc.option(fc.constantFrom(...GPS_IGNORE_REASONS), { nil: null }),
+    location_name: fc.string({ maxLength: 200 }),
+  },
+  { requiredKeys: ['timestamp', 'event_type'] },
+);
+const gpsTelemetry = fc.record({
+  recent_events: fc.array(gpsEvent, { maxLength: 5 }),
+  accuracy_stats: fc.record({ min: nullableNumber, max: nullableNumber, avg: nullableNumber, count: fc.nat() }),
+  ignored_events_count: fc.nat(),
+  signal_degradation_count: fc.nat(),
+  debounced_events_count: fc.nat(),
+});
 const pageQuery = (max: number) => ({ limit: intText(1, max), offset: intText(0, 10_000) });
 
 // ---- the endpoints -----------------------------------------------------------------------------------
@@ -113,13 +144,28 @@ export const ENDPOINTS: Endpoint[] = [
     credentials: 'optional',
     body: {
       fields: {
-        description: fc.string({ minLength: 1, maxLength: 300, unit: 'grapheme' }),
+        description: optionalText(300),
         app_version: optionalText(50),
         build_number: optionalText(50),
         platform: optionalText(50),
         device_model: optionalText(100),
         os_version: optionalText(50),
         app_state: fc.option(fc.dictionary(fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 8 }), { nil: null }),
+        // The mobile app's keys (contract §4.13).
+        user_id: fc.option(fc.uuid(), { nil: null }),
+        hospital_id: fc.constant(null),
+        specialty: fc.constant(null),
+        role_level: fc.constant(null),
+        state_code: fc.constant(null),
+        include_location_diagnostics: fc.boolean(),
+        diagnostics_scope: fc.constantFrom(...DIAGNOSTICS_SCOPES),
+        feature_area: fc.string({ maxLength: 100, unit: 'grapheme' }).filter((s) => s.length <= 100),
+        locations_count: fc.nat(),
+        locations_details: fc.option(fc.array(locationDetail, { maxLength: 5 }), { nil: null }),
+        work_events_total: fc.nat(),
+        work_events_pending: fc.nat(),
+        last_submission: fc.constant(null),
+        gps_telemetry: gpsTelemetry,
       },
       required: ['description'],
     },

@@ -24,6 +24,7 @@ describe(`admin dashboard in Chromium (${backend})`, () => {
   let baseUrl: string;
   let xssFeedbackId: string;
   let plainFeedbackId: string;
+  let emptyFeedbackId: string;
 
   before(async () => {
     t = await createTestApp({ env: { ADMIN_PASSWORD: PASSWORD, LOG_LEVEL: 'info' }, logDestination: { write: () => true } });
@@ -48,6 +49,9 @@ describe(`admin dashboard in Chromium (${backend})`, () => {
         app_state: { html: '<img src=y onerror=alert(3)>' },
       })
     ).id;
+    // A report without text, as the mobile app sends it; dismissed, so the "new" counts above stay as they are.
+    emptyFeedbackId = (await t.app.services.feedback.submit({ description: null, platform: 'iOS' })).id;
+    await t.app.services.feedback.setStatus(emptyFeedbackId, 'dismissed');
     t.app.log.warn({ volume: 'data-7' }, 'disk nearly full on data-7');
     t.app.log.info('routine maintenance tick');
     t.app.log.error('<img src=z onerror=alert(4)> in a log line');
@@ -190,6 +194,18 @@ describe(`admin dashboard in Chromium (${backend})`, () => {
       assert.deepEqual(injected, { images: 0, scripts: 1 }, 'no element was created from the payloads');
       await page.waitForTimeout(200);
       assert.deepEqual(dialogs, [], 'no alert() ran');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a report without text says so', async () => {
+    const { page, context, problems } = await openDashboard();
+    try {
+      const item = page.locator(`#feedback-list li[data-id="${emptyFeedbackId}"]`);
+      assert.equal(await item.locator('.fb-text').innerText(), '(no description)');
+      assert.match(await item.locator('.fb-meta').innerText(), /iOS/);
       assert.deepEqual(problems, []);
     } finally {
       await context.close();
