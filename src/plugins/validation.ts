@@ -123,6 +123,8 @@ function humanMessage(error: ErrorObject): string {
       return `must be ${params.type === 'integer' ? 'an integer' : `of type ${String(params.type)}`}`;
     case 'format':
       return `must be a valid ${String(params.format)}`;
+    case 'minProperties':
+      return params.limit === 1 ? 'must contain at least one field' : `must contain at least ${String(params.limit)} fields`;
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
@@ -131,7 +133,6 @@ function humanMessage(error: ErrorObject): string {
     case 'maxLength':
     case 'pattern':
     case 'enum':
-    case 'minProperties':
     case 'maxProperties':
     default:
       return error.message ?? 'is invalid';

@@ -27,7 +27,7 @@ describe(`demo account for app-store review (${backend})`, () => {
     assert.equal(more.length, 0);
     assert.equal(Boolean(demo.is_demo), true);
     assert.equal(demo.email_hash, t.app.services.auth.hashEmail('review@example.com'));
-    for (const field of ['hospital_id', 'specialty', 'role_level', 'state_code', 'consent_accepted_at'] as const) {
+    for (const field of ['hospital_id', 'specialty', 'role_level', 'state_code', 'profession', 'seniority', 'department_group', 'consent_accepted_at'] as const) {
       assert.ok(demo[field], `${field} is set`);
     }
   });
@@ -99,7 +99,7 @@ describe(`demo account creation by several processes at once (${backend})`, () =
       assert.equal(others.length, 0);
       assert.equal(Boolean(user!.is_demo), true);
       assert.equal(user!.hospital_id, 'kept');
-      assert.ok(user!.specialty && user!.consent_accepted_at, 'missing profile fields are filled in');
+      assert.ok(user!.specialty && user!.profession && user!.consent_accepted_at, 'missing profile fields are filled in');
       await app.close();
     } finally {
       await plain.close();

@@ -68,7 +68,7 @@ describe(`GDPR: data export and erasure (${backend})`, () => {
     await requestCode(email);
     await t.database.db
       .insertInto('stats_by_state_specialty')
-      .values({ id: randomUUID(), period: '2026-02', state_code: 'BE', specialty: 'cardiology', n_users: 12, avg_weekly_hours: 51.5, created_at: t.clock.now().toISOString() })
+      .values({ id: randomUUID(), period: '2026-02', state_code: 'BE', specialty: 'innere_medizin', n_users: 12, avg_weekly_hours: 51.5, created_at: t.clock.now().toISOString() })
       .execute();
     const hash = t.app.services.auth.hashEmail(email);
     const before = {

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { bearer, createRegisteredUser } from '../helpers/auth.js';
+import { CONSENT, bearer, createRegisteredUser } from '../helpers/auth.js';
 import { backend } from '../helpers/database.js';
+
+interface Entry {
+  code: string;
+  de: string;
+  en: string;
+}
 
 describe(`GET /taxonomy (${backend})`, () => {
   let t: TestApp;
@@ -11,35 +17,71 @@ describe(`GET /taxonomy (${backend})`, () => {
   });
   after(async () => t.close());
 
-  test('serves the 16 states, the specialties and the role levels with German and English labels', async () => {
+  test("serves the app's vocabulary with German and English labels", async () => {
     const res = await t.app.inject({ method: 'GET', url: '/taxonomy' });
     assert.equal(res.statusCode, 200);
     assert.match(res.headers['cache-control'] as string, /public/);
-    const { states, specialties, role_levels } = res.json();
+    const body = res.json();
+    const codes = (list: Entry[]) => list.map((e) => e.code);
+    assert.equal(body.country_code, 'DEU');
+    assert.equal(body.not_specified, 'not_specified');
+    assert.deepEqual(codes(body.professions), ['physician', 'nurse', 'other']);
     assert.deepEqual(
-      states.map((s: { code: string }) => s.code),
-      ['BW', 'BY', 'BE', 'BB', 'HB', 'HH', 'HE', 'MV', 'NI', 'NW', 'RP', 'SL', 'SN', 'ST', 'SH', 'TH'],
+      body.seniorities.map((s: Entry & { profession: string }) => [s.code, s.profession]),
+      [
+        ['assistenzarzt', 'physician'],
+        ['facharzt', 'physician'],
+        ['oberarzt_plus', 'physician'],
+        ['pflegefachkraft', 'nurse'],
+        ['leitung', 'nurse'],
+      ],
     );
-    assert.deepEqual(states.find((s: { code: string }) => s.code === 'BY'), { code: 'BY', de: 'Bayern', en: 'Bavaria' });
-    assert.ok(specialties.length >= 25 && specialties.length <= 40, `${specialties.length} specialties`);
-    for (const list of [states, specialties, role_levels]) {
-      const codes = list.map((e: { code: string }) => e.code);
-      assert.equal(new Set(codes).size, codes.length, 'codes are unique');
-      for (const entry of list) {
-        assert.deepEqual(Object.keys(entry).sort(), ['code', 'de', 'en']);
-        assert.ok(entry.de.length > 0 && entry.en.length > 0);
-      }
+    assert.deepEqual(codes(body.department_groups), [
+      'innere_medizin',
+      'chirurgie',
+      'anaesthesiologie_intensiv',
+      'notaufnahme',
+      'paediatrie',
+      'gynaekologie_geburtshilfe',
+      'neurologie_psychiatrie',
+      'hno_augen_mkg',
+      'diagnostik_radiologie',
+      'sonstige',
+    ]);
+    assert.deepEqual(codes(body.states), ['BW', 'BY', 'BE', 'BB', 'HB', 'HH', 'HE', 'MV', 'NI', 'NW', 'RP', 'SL', 'SN', 'ST', 'SH', 'TH']);
+    assert.deepEqual(body.states.find((s: Entry) => s.code === 'BY'), { code: 'BY', de: 'Bayern', en: 'Bavaria' });
+    assert.deepEqual(body.department_groups[2], {
+      code: 'anaesthesiologie_intensiv',
+      de: 'Anästhesiologie / Intensivmedizin',
+      en: 'Anaesthesiology / ICU',
+    });
+    // The contract's table (§8.6), each code in exactly one group.
+    const groups = new Set(codes(body.department_groups));
+    assert.equal(body.specializations.length, 43);
+    for (const s of body.specializations) assert.ok(groups.has(s.department_group), s.code);
+    assert.deepEqual(
+      body.specializations.filter((s: { department_group: string }) => s.department_group === 'diagnostik_radiologie').map((s: Entry) => s.code),
+      ['3200', '3300', '3400', 'RD01', 'PA01'],
+    );
+    for (const list of [body.professions, body.seniorities, body.department_groups, body.specializations, body.states]) {
+      const all = codes(list);
+      assert.equal(new Set(all).size, all.length, 'codes are unique');
+      for (const entry of list) assert.ok(entry.de.length > 0 && entry.en.length > 0, entry.code);
     }
-    for (const entry of [...specialties, ...role_levels]) assert.match(entry.code, /^[a-z]+(_[a-z]+)*$/, 'snake_case codes');
-    const roles = role_levels.map((r: { code: string }) => r.code);
-    for (const role of ['assistenzarzt', 'facharzt', 'oberarzt', 'chefarzt']) assert.ok(roles.includes(role), role);
   });
 
   test('every code it serves is accepted in a profile', async () => {
-    const { specialties, role_levels } = (await t.app.inject({ method: 'GET', url: '/taxonomy' })).json();
+    const { professions, seniorities, department_groups, specializations, states } = (
+      await t.app.inject({ method: 'GET', url: '/taxonomy' })
+    ).json();
     const { token } = await createRegisteredUser(t, { registered: false });
-    const patch = (payload: object) => t.app.inject({ method: 'PATCH', url: '/auth/me', headers: bearer(token), payload });
-    for (const { code } of specialties) assert.equal((await patch({ specialty: code })).statusCode, 200, code);
-    for (const { code } of role_levels) assert.equal((await patch({ role_level: code })).statusCode, 200, code);
+    const register = (payload: object) =>
+      t.app.inject({ method: 'POST', url: '/auth/register', headers: bearer(token), payload: { ...payload, ...CONSENT } });
+    const ok = async (payload: object) => assert.equal((await register(payload)).statusCode, 200, JSON.stringify(payload));
+    for (const { code } of professions) await ok({ profession: code });
+    for (const { code, profession } of seniorities) await ok({ profession, seniority: code });
+    for (const { code } of department_groups) await ok({ profession: 'physician', department_group: code });
+    for (const { code, department_group } of specializations) await ok({ profession: 'physician', department_group, specialization_code: code });
+    for (const { code } of states) await ok({ profession: 'physician', state_code: code });
   });
 });
