@@ -74,7 +74,36 @@ export function installErrorHandling(app: FastifyInstance): void {
     return reply.code(500).send({ detail: 'Internal server error' });
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ detail: `Not found: ${request.method} ${request.url.split("?")[0]}` });
+  // A known path asked with a method it does not have is 405 with `Allow`, as the original backend (and HTTP)
+  // answers, so that a client learns its mistake rather than a misleading "not found".
+  const methodsByPath: { pattern: RegExp; methods: Set<string> }[] = [];
+  app.addHook('onRoute', (route) => {
+    // Catch-alls (CORS preflight on `*`) describe no path.
+    if (route.url === '*' || route.url === '/*') return;
+    const pattern = pathPattern(route.url ?? route.path);
+    let entry = methodsByPath.find((e) => e.pattern.source === pattern.source);
+    if (!entry) methodsByPath.push((entry = { pattern, methods: new Set() }));
+    for (const method of [route.method].flat()) entry.methods.add(method);
   });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = [...new Set(methodsByPath.filter((e) => e.pattern.test(path)).flatMap((e) => [...e.methods]))].sort();
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send({ detail: `Method ${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}` });
+    }
+    return reply.code(404).send({ detail: `Not found: ${request.method} ${path}` });
+  });
+}
+
+/** A route's URL as a regular expression over concrete paths (`:name` matches one segment, `*` the rest). */
+function pathPattern(url: string): RegExp {
+  const source = url
+    .split(/(:[A-Za-z0-9_]+|\*)/)
+    .map((part) => (part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}/?$`);
 }

@@ -43,6 +43,21 @@ describe('error format', () => {
     assert.equal(typeof res.json().detail, 'string');
   });
 
+  test('a known path with a method it does not have: 405 with Allow and detail', async () => {
+    for (const [method, url, allow] of [
+      ['GET', '/auth/verify', 'POST'],
+      ['PUT', '/auth/me', 'DELETE, GET, HEAD, PATCH'],
+      ['POST', '/work-events/0b6a3a53-3d0c-4f5e-9a43-0d8a4c8f2f11', 'DELETE, PATCH'],
+      ['DELETE', '/stats/by-state-specialty?limit=1', 'GET, HEAD'],
+    ] as const) {
+      const res = await t.app.inject({ method, url });
+      assert.equal(res.statusCode, 405, `${method} ${url}`);
+      assert.equal(res.headers.allow, allow, `${method} ${url}`);
+      assert.match(res.json().detail, new RegExp(`^Method ${method} is not allowed on /`));
+    }
+    assert.equal((await t.app.inject({ method: 'GET', url: '/work-events/a/b' })).statusCode, 404, 'one segment per parameter');
+  });
+
   test('malformed URL (bad percent-encoding) and overlong path segment: 400/414 with detail', async () => {
     for (const url of ['/%zz', '/work-events/%', '/admin/feedback/%E0%A4%A']) {
       const res = await t.app.inject({ method: 'GET', url });
