@@ -42,7 +42,7 @@ a { color: var(--actual); }
 .chart svg { display: block; width: 100%; height: auto; }
 .chart text { fill: var(--text); font-size: 13px; }
 .chart text.label { font-weight: 600; }
-.chart text.value, .chart text.axis { fill: var(--muted); font-size: 12px; }
+.chart text.value, .chart text.axis, .chart text.overtime { fill: var(--muted); font-size: 12px; }
 .chart rect.actual { fill: var(--actual); }
 .chart rect.planned { fill: var(--planned); }
 .chart line.grid { stroke: var(--line); }
@@ -54,47 +54,52 @@ const SCRIPT_TEMPLATE = String.raw`
 (function () {
   'use strict';
   var NS = 'http://www.w3.org/2000/svg';
-  // State and specialty names in German and English, from the same taxonomy the API validates against.
+  // Names of states and department groups (also not_specified and the first vocabulary's specialties of older
+  // months) in German and English, from the same taxonomy the API validates against.
   var TAXONOMY = __TAXONOMY__;
   var TEXT = {
     en: {
-      locale: 'en-GB', title: 'Real working hours of hospital doctors',
-      intro: 'Monthly averages from doctors in German hospitals who record their working hours with the Open Working Hours app.',
-      month: 'Month', byState: 'By state', bySpecialty: 'By specialty', actual: 'Actual hours per week',
-      planned: 'Planned hours per week', whisker: '90% noise interval', hours: 'h', doctors: 'doctors',
+      locale: 'en-GB', title: 'Real working hours in German hospitals',
+      intro: 'Monthly averages from doctors and nurses in German hospitals who record their working hours with the Open Working Hours app, by state and by hospital department.',
+      month: 'Month', byState: 'By state', bySpecialty: 'By department', actual: 'Actual hours per week',
+      planned: 'Planned hours per week', whisker: '90% noise interval', hours: 'h', people: 'people',
+      overtime: 'Overtime (actual − planned)',
       csv: 'Download this month as CSV', loading: 'Loading…',
-      noData: 'No statistics have been published yet. A month is published once it is over and enough doctors have taken part.',
+      noData: 'No statistics have been published yet. A month is published once it is over and enough people have taken part.',
       error: 'The statistics could not be loaded. Please try again later.',
       protection: 'How the figures are protected',
       protectionText: function (m) {
-        return 'Only groups of at least ' + m.k_min + ' doctors are shown. Each doctor counts with at most ' +
+        return 'Only groups of at least ' + m.k_min + ' people are shown. Each person counts with at most ' +
           m.weekly_hours_cap + ' hours a week. Random noise is added once to every figure (differential privacy, ε = ' +
-          m.epsilon + ' per doctor and month), so that no published number reveals anything precise about one person. ' +
-          'The whiskers show how far the noise may move an average (with 90% probability). Numbers of doctors are ' +
+          m.epsilon + ' per person and month), so that no published number reveals anything precise about one person. ' +
+          'The whiskers and the ± values show how far the noise may move an average (with 90% probability). Numbers of people are ' +
           'rounded down to multiples of 5. A month is published once, ' + m.grace_days + ' days after it ends, and never changed.';
       },
-      combined: 'A state or specialty combines its published groups, weighted by their number of doctors; the groups are on the CSV.',
-      summaryLine: function (n, g) { return '≈ ' + n + ' doctors in ' + g + ' published groups.'; }
+      combined: 'Departments are grouped as in the app (e.g. cardiology counts under internal medicine); “Not specified” is everyone who chose no department. ' +
+        'A state or department combines its published groups (one state and department each), weighted by their number of people; the groups are in the CSV file.',
+      summaryLine: function (n, g) { return '≈ ' + n + ' people in ' + g + ' published groups.'; }
     },
     de: {
-      locale: 'de-DE', title: 'Tatsächliche Arbeitszeiten von Klinikärztinnen und -ärzten',
-      intro: 'Monatliche Durchschnittswerte von Ärztinnen und Ärzten in deutschen Kliniken, die ihre Arbeitszeit mit der App Open Working Hours erfassen.',
-      month: 'Monat', byState: 'Nach Bundesland', bySpecialty: 'Nach Fachrichtung', actual: 'Tatsächliche Wochenstunden',
-      planned: 'Geplante Wochenstunden', whisker: '90-%-Rauschintervall', hours: 'Std.', doctors: 'Ärzt:innen',
+      locale: 'de-DE', title: 'Tatsächliche Arbeitszeiten in deutschen Kliniken',
+      intro: 'Monatliche Durchschnittswerte von Ärzt:innen und Pflegekräften in deutschen Kliniken, die ihre Arbeitszeit mit der App Open Working Hours erfassen, nach Bundesland und nach Fachbereich.',
+      month: 'Monat', byState: 'Nach Bundesland', bySpecialty: 'Nach Fachbereich', actual: 'Tatsächliche Wochenstunden',
+      planned: 'Geplante Wochenstunden', whisker: '90-%-Rauschintervall', hours: 'Std.', people: 'Personen',
+      overtime: 'Überstunden (tatsächlich − geplant)',
       csv: 'Diesen Monat als CSV herunterladen', loading: 'Wird geladen…',
-      noData: 'Noch keine Statistiken veröffentlicht. Ein Monat wird veröffentlicht, sobald er vorbei ist und genug Ärztinnen und Ärzte teilgenommen haben.',
+      noData: 'Noch keine Statistiken veröffentlicht. Ein Monat wird veröffentlicht, sobald er vorbei ist und genug Personen teilgenommen haben.',
       error: 'Die Statistiken konnten nicht geladen werden. Bitte später erneut versuchen.',
       protection: 'Wie die Zahlen geschützt sind',
       protectionText: function (m) {
-        return 'Gezeigt werden nur Gruppen mit mindestens ' + m.k_min + ' Ärztinnen und Ärzten. Jede Person zählt mit höchstens ' +
+        return 'Gezeigt werden nur Gruppen mit mindestens ' + m.k_min + ' Personen. Jede Person zählt mit höchstens ' +
           m.weekly_hours_cap + ' Stunden pro Woche. Jeder Wert erhält einmalig ein zufälliges Rauschen (Differential Privacy, ε = ' +
           m.epsilon + ' pro Person und Monat), sodass keine veröffentlichte Zahl etwas Genaues über eine einzelne Person verrät. ' +
-          'Die Fehlerbalken zeigen, wie weit das Rauschen einen Durchschnitt verschieben kann (mit 90 % Wahrscheinlichkeit). ' +
+          'Die Fehlerbalken und die ±-Werte zeigen, wie weit das Rauschen einen Durchschnitt verschieben kann (mit 90 % Wahrscheinlichkeit). ' +
           'Personenzahlen sind auf Vielfache von 5 abgerundet. Ein Monat wird einmal veröffentlicht, ' + m.grace_days +
           ' Tage nach seinem Ende, und danach nie geändert.';
       },
-      combined: 'Ein Bundesland oder eine Fachrichtung fasst die veröffentlichten Gruppen zusammen, gewichtet nach ihrer Personenzahl; die einzelnen Gruppen stehen in der CSV-Datei.',
-      summaryLine: function (n, g) { return '≈ ' + n + ' Ärzt:innen in ' + g + ' veröffentlichten Gruppen.'; }
+      combined: 'Fachbereiche sind wie in der App zusammengefasst (z. B. zählt Kardiologie zur Inneren Medizin); „Keine Angabe“ sind alle, die keinen Fachbereich gewählt haben. ' +
+        'Ein Bundesland oder ein Fachbereich fasst die veröffentlichten Gruppen (je ein Bundesland und ein Fachbereich) zusammen, gewichtet nach ihrer Personenzahl; die einzelnen Gruppen stehen in der CSV-Datei.',
+      summaryLine: function (n, g) { return '≈ ' + n + ' Personen in ' + g + ' veröffentlichten Gruppen.'; }
     }
   };
 
@@ -132,32 +137,66 @@ const SCRIPT_TEMPLATE = String.raw`
     return element;
   }
 
-  /** Rows of one month combined per state or specialty, weighted by the (rounded) number of doctors. */
+  /**
+   * A weighted average of one value over rows and its noise interval, or null when no row has the value. The
+   * noises of different rows are independent, so the weighted intervals add up as a root of a sum of squares;
+   * the interval is null when a row with the value lacks it (months published before it was computed), unless
+   * missing intervals count as 0 (the actual hours' interval, as always shown).
+   */
+  function weighted(rows, value, interval, missingIntervalIsZero) {
+    var n = 0, sum = 0, squares = 0, known = true;
+    rows.forEach(function (row) {
+      if (typeof row[value] !== 'number') return;
+      n += row.n_users;
+      sum += row.n_users * row[value];
+    });
+    if (!n) return null;
+    rows.forEach(function (row) {
+      if (typeof row[value] !== 'number') return;
+      var half = row[interval], w = row.n_users / n;
+      if (typeof half !== 'number') { if (missingIntervalIsZero) half = 0; else known = false; }
+      if (known) squares += w * w * half * half;
+    });
+    return { mean: sum / n, ci: known ? Math.sqrt(squares) : null };
+  }
+
+  /** Rows of one month combined per state or department group, weighted by the (rounded) number of people. */
   function combine(rows, key, label) {
     var groups = {};
-    rows.forEach(function (row) {
-      var group = groups[row[key]] || (groups[row[key]] = { key: row[key], n: 0, actual: 0, planned: 0, plannedN: 0, intervals: [] });
-      group.n += row.n_users;
-      group.actual += row.n_users * row.avg_weekly_hours;
-      if (typeof row.avg_planned_weekly_hours === 'number') {
-        group.planned += row.n_users * row.avg_planned_weekly_hours;
-        group.plannedN += row.n_users;
-      }
-      group.intervals.push([row.n_users, typeof row.ci90_half_width === 'number' ? row.ci90_half_width : 0]);
-    });
+    rows.forEach(function (row) { (groups[row[key]] || (groups[row[key]] = [])).push(row); });
     return Object.keys(groups).map(function (k) {
-      var g = groups[k];
-      // Independent noises: the weighted intervals add up as a root of a sum of squares.
-      var spread = Math.sqrt(g.intervals.reduce(function (sum, pair) { var w = pair[0] / g.n; return sum + w * w * pair[1] * pair[1]; }, 0));
-      return { key: g.key, label: label(g.key), n: g.n, actual: g.actual / g.n, planned: g.plannedN ? g.planned / g.plannedN : null, ci: spread };
+      var members = groups[k];
+      var actual = weighted(members, 'avg_weekly_hours', 'actual_ci_half', true);
+      return {
+        key: k,
+        label: label(k),
+        n: members.reduce(function (sum, row) { return sum + row.n_users; }, 0),
+        actual: actual.mean,
+        ci: actual.ci,
+        planned: weighted(members, 'avg_planned_weekly_hours', 'planned_ci_half', false),
+        overtime: weighted(members, 'avg_overtime_weekly_hours', 'overtime_ci_half', false)
+      };
     }).sort(function (a, b) { return a.label.localeCompare(b.label, t().locale); });
+  }
+
+  /** A horizontal noise interval (whisker) at height y, cut at the plot's edges; an end is marked only where it lies inside. */
+  function whisker(row, x, scaleMax, center, half, y, kind) {
+    svg('line', { class: 'whisker ' + kind, x1: x(center - half), x2: x(center + half), y1: y, y2: y, 'data-half-width': half }, row);
+    [center - half, center + half].forEach(function (end) {
+      if (end >= 0 && end <= scaleMax) svg('line', { class: 'whisker', x1: x(end), x2: x(end), y1: y - 4, y2: y + 4 }, row);
+    });
+  }
+  function signed(value, digits) { return (value > 0 ? '+' : '') + number(value, digits); }
+  function withInterval(part) {
+    return number(part.mean, 1) + ' ' + t().hours + (part.ci === null ? '' : ' ± ' + number(part.ci, 1));
   }
 
   function drawChart(container, groups) {
     container.textContent = '';
     // Drawn at the container's own width, so that text keeps its size on a phone.
-    var width = Math.max(300, Math.round(container.clientWidth || 640)), left = 8, right = 8, top = 22, rowHeight = 58;
-    var maxValue = groups.reduce(function (m, g) { return Math.max(m, g.actual + g.ci, g.planned || 0); }, 0);
+    var width = Math.max(300, Math.round(container.clientWidth || 640)), left = 8, right = 8, top = 22, rowHeight = 76;
+    // The scale follows the bars and the actual hours' interval; the wider planned interval is cut at the edge.
+    var maxValue = groups.reduce(function (m, g) { return Math.max(m, g.actual + g.ci, g.planned ? g.planned.mean : 0); }, 0);
     var scaleMax = Math.max(60, Math.ceil(maxValue / 10) * 10);
     var plot = width - left - right - 80;
     var x = function (hours) { return left + Math.max(0, Math.min(hours, scaleMax)) / scaleMax * plot; };
@@ -170,19 +209,26 @@ const SCRIPT_TEMPLATE = String.raw`
     groups.forEach(function (g, i) {
       var y = top + i * rowHeight;
       var row = svg('g', { class: 'row', 'data-key': g.key }, root);
-      var hint = g.label + ': ' + number(g.actual, 1) + ' ' + t().hours + ' ± ' + number(g.ci, 1) +
-        (g.planned === null ? '' : ' / ' + number(g.planned, 1) + ' ' + t().hours) + ', ≈ ' + g.n + ' ' + t().doctors;
+      var text = t();
+      var hint = g.label + ': ' + text.actual + ' ' + withInterval({ mean: g.actual, ci: g.ci }) +
+        (g.planned === null ? '' : '; ' + text.planned + ' ' + withInterval(g.planned)) +
+        (g.overtime === null ? '' : '; ' + text.overtime + ' ' + withInterval(g.overtime)) + '; ≈ ' + g.n + ' ' + text.people;
       svg('title', {}, row).textContent = hint;
       svg('text', { class: 'label', x: left, y: y + 13 }, row).textContent = g.label;
-      svg('text', { class: 'value', x: width - right, y: y + 13, 'text-anchor': 'end' }, row).textContent = '≈ ' + g.n + ' ' + t().doctors;
+      svg('text', { class: 'value', x: width - right, y: y + 13, 'text-anchor': 'end' }, row).textContent = '≈ ' + g.n + ' ' + text.people;
       svg('rect', { class: 'actual', x: left, y: y + 19, height: 14, width: Math.max(1, x(g.actual) - left), 'data-hours': g.actual }, row);
-      svg('text', { class: 'value', x: x(g.actual + g.ci) + 6, y: y + 30 }, row).textContent = number(g.actual, 1) + ' ' + t().hours;
-      svg('line', { class: 'whisker', x1: x(g.actual - g.ci), x2: x(g.actual + g.ci), y1: y + 26, y2: y + 26, 'data-half-width': g.ci }, row);
-      svg('line', { class: 'whisker', x1: x(g.actual - g.ci), x2: x(g.actual - g.ci), y1: y + 21, y2: y + 31 }, row);
-      svg('line', { class: 'whisker', x1: x(g.actual + g.ci), x2: x(g.actual + g.ci), y1: y + 21, y2: y + 31 }, row);
+      svg('text', { class: 'value', x: x(g.actual + g.ci) + 6, y: y + 30 }, row).textContent = number(g.actual, 1) + ' ' + text.hours;
+      whisker(row, x, scaleMax, g.actual, g.ci, y + 26, 'actual');
       if (g.planned !== null) {
-        svg('rect', { class: 'planned', x: left, y: y + 36, height: 10, width: Math.max(1, x(g.planned) - left), 'data-hours': g.planned }, row);
-        svg('text', { class: 'value', x: x(g.planned) + 6, y: y + 45 }, row).textContent = number(g.planned, 1) + ' ' + t().hours;
+        var planned = g.planned;
+        svg('rect', { class: 'planned', x: left, y: y + 37, height: 10, width: Math.max(1, x(planned.mean) - left), 'data-hours': planned.mean }, row);
+        if (planned.ci !== null) whisker(row, x, scaleMax, planned.mean, planned.ci, y + 42, 'planned');
+        svg('text', { class: 'value', x: x(planned.mean + (planned.ci || 0)) + 6, y: y + 46 }, row).textContent = number(planned.mean, 1) + ' ' + text.hours;
+      }
+      if (g.overtime !== null) {
+        var overtime = g.overtime;
+        svg('text', { class: 'overtime', x: left, y: y + 64, 'data-hours': overtime.mean, 'data-half-width': overtime.ci === null ? '' : overtime.ci }, row)
+          .textContent = text.overtime + ': ' + signed(overtime.mean, 1) + ' ' + text.hours + (overtime.ci === null ? '' : ' (± ' + number(overtime.ci, 1) + ')');
       }
     });
   }
@@ -299,7 +345,7 @@ export const STATISTICS_PAGE_HTML = `<!doctype html>
 </head>
 <body>
 <header>
-  <h1 id="title">Real working hours of hospital doctors</h1>
+  <h1 id="title">Real working hours in German hospitals</h1>
   <nav aria-label="Language / Sprache"><button type="button" data-lang="de">DE</button> <button type="button" data-lang="en">EN</button></nav>
 </header>
 <main>

@@ -241,6 +241,7 @@ export class AggregationService {
       n_users: nPublished,
       avg_weekly_hours: actual / GRID_PER_HOUR,
       avg_planned_weekly_hours: planned / GRID_PER_HOUR,
+      // From the two grid values, so that planned + overtime = actual to the cent (the app shows it so).
       avg_overtime_weekly_hours: (actual - planned) / GRID_PER_HOUR,
       ci90_half_width: ci90HalfWidth(weeklyHoursCap, this.#epsilonActual, nPublished),
       planned_ci90_half_width: ci90HalfWidth(weeklyHoursCap, this.#epsilonPlanned, nPublished),

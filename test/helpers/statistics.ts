@@ -122,13 +122,13 @@ export async function count(db: Kysely<DB>, table: 'privacy_ledger' | 'stats_per
   return Number(row.n);
 }
 
-/** A published row as the aggregation would write it (for endpoint tests). */
+/** A published row as the aggregation would write it (for endpoint tests): overtime = actual − planned. */
 export function statsRow(overrides: Partial<StatsByStateSpecialtyTable> = {}): StatsByStateSpecialtyTable {
   return {
     id: randomUUID(),
     period: '2026-01',
     state_code: 'BY',
-    specialty: 'internal_medicine',
+    specialty: 'innere_medizin',
     n_users: 15,
     avg_weekly_hours: 52.25,
     avg_planned_weekly_hours: 44.5,

@@ -13,7 +13,7 @@ import {
   GPS_IGNORE_REASONS,
 } from '../../src/services/feedback.js';
 import { LOG_LEVELS } from '../../src/services/log-buffer.js';
-import { DEPARTMENT_GROUP_CODES, PROFESSION_CODES, SENIORITY_CODES, SPECIALTY_KEYS, STATE_CODES } from '../../src/services/taxonomy.js';
+import { COUNTRY_CODE, DEPARTMENT_GROUP_CODES, PROFESSION_CODES, SENIORITY_CODES, SPECIALTY_KEYS, STATE_CODES } from '../../src/services/taxonomy.js';
 
 export type Credentials =
   /** Nothing needed (a public endpoint). */
@@ -195,11 +195,13 @@ export const ENDPOINTS: Endpoint[] = [
     path: '/stats/by-state-specialty',
     credentials: 'none',
     query: {
+      // DEU has the rows; another well-formed code is a valid query with an empty answer.
+      country_code: fc.constantFrom(COUNTRY_CODE, 'AUT'),
       period: fc.constantFrom('2026-01', '2026-02'),
       state_code: fc.constantFrom(...STATE_CODES),
       specialty: fc.constantFrom(...SPECIALTY_KEYS),
       format: fc.constant('csv'),
-      ...pageQuery(1000),
+      ...pageQuery(5000),
     },
   },
   { method: 'GET', path: '/stats/summary', credentials: 'none' },

@@ -12,6 +12,32 @@ import { statsRow } from '../helpers/statistics.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
 
+/** A published row; overtime is actual − planned, as the aggregation writes it. */
+function cell(
+  period: string,
+  state_code: string,
+  specialty: string,
+  n_users: number,
+  actual: number,
+  planned: number,
+  ci: number,
+  plannedCi: number | null,
+  overtimeCi: number | null,
+) {
+  return statsRow({
+    period,
+    state_code,
+    specialty,
+    n_users,
+    avg_weekly_hours: actual,
+    avg_planned_weekly_hours: planned,
+    avg_overtime_weekly_hours: actual - planned,
+    ci90_half_width: ci,
+    planned_ci90_half_width: plannedCi,
+    overtime_ci90_half_width: overtimeCi,
+  });
+}
+
 describe(`public statistics page in Chromium (${backend})`, () => {
   let t: TestApp;
   let empty: TestApp;
@@ -24,11 +50,14 @@ describe(`public statistics page in Chromium (${backend})`, () => {
     await t.database.db
       .insertInto('stats_by_state_specialty')
       .values([
-        statsRow({ period: '2026-02', state_code: 'BY', specialty: 'surgery', n_users: 15, avg_weekly_hours: 52.25, avg_planned_weekly_hours: 44, ci90_half_width: 19.19 }),
-        statsRow({ period: '2026-02', state_code: 'BY', specialty: 'internal_medicine', n_users: 15, avg_weekly_hours: 50.25, avg_planned_weekly_hours: 42, ci90_half_width: 19.19 }),
-        statsRow({ period: '2026-02', state_code: 'BE', specialty: 'surgery', n_users: 20, avg_weekly_hours: 58.5, avg_planned_weekly_hours: 45.5, ci90_half_width: 14.4 }),
-        statsRow({ period: '2026-02', state_code: 'HH', specialty: XSS, n_users: 10, avg_weekly_hours: 47, avg_planned_weekly_hours: 40, ci90_half_width: 28.79 }),
-        statsRow({ period: '2026-01', state_code: 'NW', specialty: 'surgery', n_users: 25, avg_weekly_hours: 55, avg_planned_weekly_hours: 46, ci90_half_width: 11.52 }),
+        cell('2026-02', 'BY', 'chirurgie', 15, 52.25, 44, 19.19, 76.76, 101.46),
+        cell('2026-02', 'BY', 'innere_medizin', 15, 50.25, 42, 19.19, 76.76, 101.46),
+        cell('2026-02', 'BE', 'chirurgie', 20, 58.5, 45.5, 14.4, 57.57, 76.1),
+        cell('2026-02', 'HH', XSS, 10, 47, 40, 28.79, 115.13, 187.24),
+        cell('2026-02', 'HH', 'not_specified', 10, 49, 41, 28.79, 115.13, 187.24),
+        cell('2026-01', 'NW', 'chirurgie', 25, 55, 46, 11.52, 46.06, 60.88),
+        // A month published under the first vocabulary's specialties, before planned and overtime intervals existed.
+        cell('2025-06', 'BE', 'cardiology', 15, 53, 44.5, 19.19, null, null),
       ])
       .execute();
     baseUrl = await t.app.listen({ port: 0, host: '127.0.0.1' });
@@ -70,26 +99,39 @@ describe(`public statistics page in Chromium (${backend})`, () => {
     assert.doesNotMatch(res.body, /(src|href)="(https?:)?\/\//, 'nothing loaded from elsewhere');
   });
 
-  test('shows the latest month: bars per state and per specialty with their noise interval and rounded counts', async () => {
+  test('shows the latest month: bars per state and per department group with their noise intervals, overtime and rounded counts', async () => {
     const { page, problems, close } = await open(baseUrl);
     try {
       await rows(page, 'chart-state').first().waitFor();
       assert.equal(await page.locator('#period').inputValue(), '2026-02');
       assert.deepEqual(await rows(page, 'chart-state').locator('text.label').allTextContents(), ['Bavaria', 'Berlin', 'Hamburg']);
-      assert.equal(await rows(page, 'chart-specialty').count(), 3);
-      assert.match(await page.locator('#status').textContent() ?? '', /≈ 60 doctors in 4 published groups/);
+      assert.equal(await page.locator('#h-specialty').textContent(), 'By department');
+      assert.deepEqual(
+        await rows(page, 'chart-specialty').locator('text.label').allTextContents(),
+        [XSS, 'Internal Medicine', 'Not specified', 'Surgery'],
+        'department group labels; an unknown code as it is',
+      );
+      assert.match(await page.locator('#status').textContent() ?? '', /≈ 70 people in 5 published groups/);
 
-      // Berlin is one group: its bar, planned bar and whisker are exactly the published row.
+      // Berlin is one group: its bars, whiskers and overtime are exactly the published row.
       const berlin = '#chart-state g.row[data-key="BE"]';
       assert.equal(await attribute(page, `${berlin} rect.actual`, 'data-hours'), 58.5);
       assert.equal(await attribute(page, `${berlin} rect.planned`, 'data-hours'), 45.5);
-      assert.equal(await attribute(page, `${berlin} line.whisker`, 'data-half-width'), 14.4);
-      assert.match(await page.locator(berlin).textContent() ?? '', /≈ 20 doctors/);
+      assert.equal(await attribute(page, `${berlin} line.whisker.actual`, 'data-half-width'), 14.4);
+      assert.equal(await attribute(page, `${berlin} line.whisker.planned`, 'data-half-width'), 57.57);
+      assert.equal(await attribute(page, `${berlin} text.overtime`, 'data-hours'), 13);
+      assert.equal(await attribute(page, `${berlin} text.overtime`, 'data-half-width'), 76.1);
+      assert.equal(await page.locator(`${berlin} text.overtime`).textContent(), 'Overtime (actual − planned): +13.0 h (± 76.1)');
+      assert.match(await page.locator(berlin).textContent() ?? '', /≈ 20 people/);
       // Bavaria combines two groups of 15: the mean of 52.25 and 50.25, intervals combined as √(2 × (19.19/2)²).
       const bavaria = '#chart-state g.row[data-key="BY"]';
       assert.equal(await attribute(page, `${bavaria} rect.actual`, 'data-hours'), 51.25);
-      assert.ok(Math.abs((await attribute(page, `${bavaria} line.whisker`, 'data-half-width')) - 19.19 / Math.SQRT2) < 1e-9);
-      assert.match(await page.locator(bavaria).textContent() ?? '', /≈ 30 doctors/);
+      assert.ok(Math.abs((await attribute(page, `${bavaria} line.whisker.actual`, 'data-half-width')) - 19.19 / Math.SQRT2) < 1e-9);
+      assert.equal(await attribute(page, `${bavaria} rect.planned`, 'data-hours'), 43);
+      assert.ok(Math.abs((await attribute(page, `${bavaria} line.whisker.planned`, 'data-half-width')) - 76.76 / Math.SQRT2) < 1e-9);
+      assert.equal(await attribute(page, `${bavaria} text.overtime`, 'data-hours'), 8.25);
+      assert.ok(Math.abs((await attribute(page, `${bavaria} text.overtime`, 'data-half-width')) - 101.46 / Math.SQRT2) < 1e-9);
+      assert.match(await page.locator(bavaria).textContent() ?? '', /≈ 30 people/);
       // Longer bars for more hours.
       const width = (selector: string) => attribute(page, `${selector} rect.actual`, 'width');
       assert.ok((await width(berlin)) > (await width(bavaria)));
@@ -98,8 +140,8 @@ describe(`public statistics page in Chromium (${backend})`, () => {
       assert.match(csv ?? '', /format=csv.*period=2026-02/);
       const download = await page.request.get(new URL(csv!, baseUrl).toString());
       assert.equal(download.status(), 200);
-      assert.match((await download.text()).split('\r\n')[0]!, /^period,state_code,specialty,n_users/);
-      assert.match(await page.locator('#protection-text').textContent() ?? '', /at least 10 doctors.*ε = 1/);
+      assert.match((await download.text()).split('\r\n')[0]!, /^period,state_code,specialty,n_users,.*,planned_ci_half,overtime_ci_half,n_display,status,computed_at$/);
+      assert.match(await page.locator('#protection-text').textContent() ?? '', /at least 10 people.*ε = 1/);
 
       // Another month.
       await page.locator('#period').selectOption('2026-01');
@@ -118,16 +160,39 @@ describe(`public statistics page in Chromium (${backend})`, () => {
       await rows(page, 'chart-state').first().waitFor();
       assert.equal(await page.locator('#h-state').textContent(), 'Nach Bundesland');
       assert.deepEqual(await rows(page, 'chart-state').locator('text.label').allTextContents(), ['Bayern', 'Berlin', 'Hamburg']);
-      assert.match(await page.locator('#chart-state g.row[data-key="BE"]').textContent() ?? '', /58,5 Std\..*≈ 20 Ärzt:innen|≈ 20 Ärzt:innen.*58,5 Std\./s);
+      assert.match(await page.locator('#chart-state g.row[data-key="BE"]').textContent() ?? '', /≈ 20 Personen.*58,5 Std\..*Überstunden \(tatsächlich − geplant\): \+13,0 Std\. \(± 76,1\)/s);
+      assert.equal(await page.locator('#h-specialty').textContent(), 'Nach Fachbereich');
+      assert.deepEqual(await rows(page, 'chart-specialty').locator('text.label').allTextContents(), [XSS, 'Chirurgie', 'Innere Medizin', 'Keine Angabe']);
       assert.match(await page.locator('#period option:checked').textContent() ?? '', /Februar 2026/);
       await page.locator('button[data-lang="en"]').click();
       assert.equal(await page.locator('#h-state').textContent(), 'By state');
       assert.match(await page.locator('#period option:checked').textContent() ?? '', /February 2026/);
       await page.locator('button[data-lang="de"]').click();
-      assert.equal(await page.locator('#h-specialty').textContent(), 'Nach Fachrichtung');
+      assert.equal(await page.locator('#h-specialty').textContent(), 'Nach Fachbereich');
       assert.deepEqual(problems, []);
     } finally {
       await close();
+    }
+  });
+
+  test('an old month published under a first-vocabulary specialty is still shown with its name, without the intervals it lacks', async () => {
+    for (const [locale, label, overtime] of [
+      ['en-GB', 'Cardiology', 'Overtime (actual − planned): +8.5 h'],
+      ['de-DE', 'Innere Medizin und Kardiologie', 'Überstunden (tatsächlich − geplant): +8,5 Std.'],
+    ] as const) {
+      const { page, problems, close } = await open(`${baseUrl}#2025-06`, { locale });
+      try {
+        await page.locator('#chart-specialty g.row[data-key="cardiology"]').waitFor();
+        assert.equal(await page.locator('#period').inputValue(), '2025-06');
+        assert.deepEqual(await rows(page, 'chart-specialty').locator('text.label').allTextContents(), [label]);
+        const legacy = '#chart-specialty g.row[data-key="cardiology"]';
+        assert.equal(await attribute(page, `${legacy} rect.planned`, 'data-hours'), 44.5);
+        assert.equal(await page.locator(`${legacy} line.whisker.planned`).count(), 0, 'no planned interval was published');
+        assert.equal(await page.locator(`${legacy} text.overtime`).textContent(), overtime);
+        assert.deepEqual(problems, []);
+      } finally {
+        await close();
+      }
     }
   });
 
@@ -135,7 +200,7 @@ describe(`public statistics page in Chromium (${backend})`, () => {
     const { page, problems, close } = await open(baseUrl);
     try {
       await rows(page, 'chart-specialty').first().waitFor();
-      assert.deepEqual(await rows(page, 'chart-specialty').locator('text.label').allTextContents(), [XSS, 'Internal medicine', 'surgery'], 'taxonomy labels; an unknown code as it is');
+      assert.equal(await rows(page, 'chart-specialty').locator('text.label').first().textContent(), XSS);
       assert.equal(await page.locator('#chart-specialty img').count(), 0);
       await page.waitForTimeout(200);
       assert.deepEqual(problems, []);
@@ -164,7 +229,7 @@ describe(`public statistics page in Chromium (${backend})`, () => {
       await page.locator('#status', { hasText: 'No statistics have been published yet' }).waitFor();
       assert.equal(await page.locator('#charts').isVisible(), false);
       assert.equal(await page.locator('#controls').isVisible(), false);
-      assert.match(await page.locator('#protection-text').textContent() ?? '', /at least 10 doctors/);
+      assert.match(await page.locator('#protection-text').textContent() ?? '', /at least 10 people/);
       assert.deepEqual(problems, []);
     } finally {
       await close();

@@ -22,7 +22,7 @@ describe(`statistics and accounts (${backend})`, () => {
 
   test('confirmed days -> admin-triggered release -> privacy ledger -> erasure keeps the statistics', async () => {
     const { token } = await createRegisteredUser(t);
-    // Nine colleagues in the same cell (Berlin, cardiology) with 8 h on each reported day, our doctor 9.6 h.
+    // Nine colleagues in the same cell (Berlin, the test profile's department group) with 8 h on each reported day, our doctor 9.6 h.
     await addCell(t.database.db, { period: '2026-02', state_code: PROFILE.state_code, specialty: PROFILE.department_group, users: 9, days: 10, actual: 480, planned: 480 });
     for (let day = 2; day <= 11; day++) {
       const res = await t.app.inject({
@@ -54,6 +54,19 @@ describe(`statistics and accounts (${backend})`, () => {
     assert.equal(row.n_users, 10);
     // Weekly hours = mean minutes per reported day × 7 / 60: (9 × 56 h + 67.2 h) / 10 doctors = 57.12 h.
     assert.ok(Math.abs(row.avg_weekly_hours - 57.12) < 0.01, String(row.avg_weekly_hours));
+
+    // The app's insights card asks for the cell of the stored profile and finds this release.
+    const insights = await t.app.inject({
+      method: 'GET',
+      url: `/stats/by-state-specialty?country_code=DEU&state_code=${PROFILE.state_code}&specialty=${PROFILE.department_group}&limit=1`,
+    });
+    assert.equal(insights.statusCode, 200);
+    const [card] = insights.json();
+    assert.equal(card.stat_id, row.stat_id);
+    assert.deepEqual([card.status, card.period_start, card.period_end, card.n_display], ['published', '2026-02-01', '2026-02-28', 10]);
+    // Planned 8 h a day for everyone: 56 h a week; overtime the rest of the actual hours, to the cent.
+    assert.ok(Math.abs(card.planned_mean_hours - 56) < 0.01, String(card.planned_mean_hours));
+    assert.equal(Math.round(card.planned_mean_hours * 100) + Math.round(card.overtime_mean_hours * 100), Math.round(card.avg_weekly_hours * 100));
 
     const ledger = (await t.app.inject({ method: 'GET', url: '/auth/me/privacy', headers: bearer(token) })).json();
     assert.equal(ledger.releases.length, 1);

@@ -9,18 +9,55 @@ import { backend } from '../helpers/database.js';
 import { addCell, statsRow } from '../helpers/statistics.js';
 
 const PUBLIC_KEYS = [
+  'actual_ci_half',
   'avg_overtime_weekly_hours',
   'avg_planned_weekly_hours',
   'avg_weekly_hours',
   'ci90_half_width',
+  'computed_at',
+  'country_code',
   'created_at',
   'epsilon',
   'k_min',
+  'n_display',
   'n_users',
+  'overtime_ci_half',
+  'overtime_mean_hours',
   'period',
+  'period_end',
+  'period_start',
+  'planned_ci_half',
+  'planned_mean_hours',
   'specialty',
+  'stat_id',
   'state_code',
+  'status',
 ];
+const CSV_HEADER =
+  'period,state_code,specialty,n_users,avg_weekly_hours,avg_planned_weekly_hours,avg_overtime_weekly_hours,ci90_half_width,' +
+  'epsilon,k_min,created_at,stat_id,country_code,period_start,period_end,planned_mean_hours,overtime_mean_hours,' +
+  'actual_ci_half,planned_ci_half,overtime_ci_half,n_display,status,computed_at';
+const BE_SURGERY_ID = '6f1c1a52-3d1e-4c55-9a43-0c4a3f1b2e01';
+const HH_ID = '6f1c1a52-3d1e-4c55-9a43-0c4a3f1b2e02';
+
+/** What the app's insights card checks before it shows a row (contract mobile-app-v2 §4.12). */
+function appShowsCard(row: Record<string, unknown>): boolean {
+  const finite = (key: string) => typeof row[key] === 'number' && Number.isFinite(row[key]);
+  return (
+    row.status === 'published' &&
+    ['planned_mean_hours', 'overtime_mean_hours', 'planned_ci_half', 'actual_ci_half', 'overtime_ci_half', 'n_display'].every(finite) &&
+    ['planned_ci_half', 'actual_ci_half', 'overtime_ci_half'].every((key) => (row[key] as number) >= 0)
+  );
+}
+
+/** actual = planned + overtime to the cent, in whole cents and as the two decimals anyone displays. */
+function assertActualIsPlannedPlusOvertime(row: Record<string, unknown>): void {
+  const [actual, planned, overtime] = [row.avg_weekly_hours, row.planned_mean_hours, row.overtime_mean_hours] as number[];
+  const cents = (hours: number) => Math.round(hours * 100);
+  assert.equal(cents(planned!) + cents(overtime!), cents(actual!), JSON.stringify(row));
+  assert.equal((planned! + overtime!).toFixed(2), actual!.toFixed(2), JSON.stringify(row));
+  for (const hours of [actual!, planned!, overtime!]) assert.ok(Math.abs(hours * 100 - cents(hours)) < 1e-6, `${hours} is on the 1/100-hour grid`);
+}
 
 describe(`public statistics endpoints (${backend})`, () => {
   let t: TestApp;
@@ -29,10 +66,18 @@ describe(`public statistics endpoints (${backend})`, () => {
     await t.database.db
       .insertInto('stats_by_state_specialty')
       .values([
-        statsRow({ period: '2025-12', state_code: 'BY', specialty: 'surgery', avg_weekly_hours: 49.5 }),
-        statsRow({ period: '2026-01', state_code: 'BY', specialty: 'internal_medicine', avg_weekly_hours: 52.25 }),
-        statsRow({ period: '2026-01', state_code: 'BE', specialty: 'surgery', avg_weekly_hours: 55.75, avg_overtime_weekly_hours: -1.5 }),
-        statsRow({ period: '2025-11', state_code: 'HH', specialty: '=HYPERLINK("x"),"quoted"', n_users: 10 }),
+        statsRow({ period: '2025-12', state_code: 'BY', specialty: 'chirurgie', avg_weekly_hours: 49.5, avg_overtime_weekly_hours: 5 }),
+        statsRow({ period: '2026-01', state_code: 'BY', specialty: 'innere_medizin', avg_weekly_hours: 52.25 }),
+        statsRow({
+          id: BE_SURGERY_ID,
+          period: '2026-01',
+          state_code: 'BE',
+          specialty: 'chirurgie',
+          avg_weekly_hours: 55.75,
+          avg_planned_weekly_hours: 57.25,
+          avg_overtime_weekly_hours: -1.5,
+        }),
+        statsRow({ id: HH_ID, period: '2025-11', state_code: 'HH', specialty: '=HYPERLINK("x"),"quoted"', n_users: 10 }),
       ])
       .execute();
   });
@@ -48,9 +93,9 @@ describe(`public statistics endpoints (${backend})`, () => {
     assert.deepEqual(
       rows.map((r) => [r.period, r.state_code, r.specialty]),
       [
-        ['2026-01', 'BE', 'surgery'],
-        ['2026-01', 'BY', 'internal_medicine'],
-        ['2025-12', 'BY', 'surgery'],
+        ['2026-01', 'BE', 'chirurgie'],
+        ['2026-01', 'BY', 'innere_medizin'],
+        ['2025-12', 'BY', 'chirurgie'],
         ['2025-11', 'HH', '=HYPERLINK("x"),"quoted"'],
       ],
     );
@@ -58,16 +103,32 @@ describe(`public statistics endpoints (${backend})`, () => {
     assert.deepEqual(rows[0], {
       period: '2026-01',
       state_code: 'BE',
-      specialty: 'surgery',
+      specialty: 'chirurgie',
       n_users: 15,
       avg_weekly_hours: 55.75,
-      avg_planned_weekly_hours: 44.5,
+      avg_planned_weekly_hours: 57.25,
       avg_overtime_weekly_hours: -1.5,
       ci90_half_width: 19.19,
       epsilon: 1,
       k_min: 10,
       created_at: '2026-02-08T03:00:00.000Z',
+      stat_id: BE_SURGERY_ID,
+      country_code: 'DEU',
+      period_start: '2026-01-01',
+      period_end: '2026-01-31',
+      planned_mean_hours: 57.25,
+      overtime_mean_hours: -1.5,
+      actual_ci_half: 19.19,
+      planned_ci_half: 76.76,
+      overtime_ci_half: 101.46,
+      n_display: 15,
+      status: 'published',
+      computed_at: '2026-02-08T03:00:00.000Z',
     });
+    for (const row of rows.slice(0, 3)) {
+      assert.ok(appShowsCard(row), JSON.stringify(row));
+      assertActualIsPlannedPlusOvertime(row);
+    }
     assert.equal(res.headers['x-total-count'], '4');
   });
 
@@ -75,7 +136,8 @@ describe(`public statistics endpoints (${backend})`, () => {
     const of = async (query: string) => (await get(`/stats/by-state-specialty?${query}`)).json() as { period: string; state_code: string }[];
     assert.deepEqual((await of('period=2026-01')).map((r) => r.state_code), ['BE', 'BY']);
     assert.deepEqual((await of('state_code=BY')).map((r) => r.period), ['2026-01', '2025-12']);
-    assert.deepEqual((await of('specialty=surgery&state_code=BY')).map((r) => r.period), ['2025-12']);
+    assert.deepEqual((await of('specialty=chirurgie&state_code=BY')).map((r) => r.period), ['2025-12']);
+    assert.deepEqual(await of('specialty=chirurg'), [], 'exact match only');
     assert.deepEqual(await of('period=2024-01'), []);
     const page = await get('/stats/by-state-specialty?limit=2&offset=1');
     assert.deepEqual((page.json() as { period: string }[]).map((r) => r.period), ['2026-01', '2025-12']);
@@ -90,6 +152,10 @@ describe(`public statistics endpoints (${backend})`, () => {
       ['limit=abc', 'limit'],
       ['offset=-1', 'offset'],
       ['format=xml', 'format'],
+      ['limit=5001', 'limit'],
+      ['country_code=de', 'country_code'],
+      ['country_code=DE', 'country_code'],
+      ['country_code=DEUT', 'country_code'],
     ] as const) {
       const res = await get(`/stats/by-state-specialty?${query}`);
       assert.equal(res.statusCode, 422, query);
@@ -103,8 +169,12 @@ describe(`public statistics endpoints (${backend})`, () => {
     assert.match(String(res.headers['content-type']), /^text\/csv; charset=utf-8/);
     assert.match(String(res.headers['content-disposition']), /attachment; filename="open-working-hours-2025-11.csv"/);
     const lines = res.body.trimEnd().split('\r\n');
-    assert.equal(lines[0], 'period,state_code,specialty,n_users,avg_weekly_hours,avg_planned_weekly_hours,avg_overtime_weekly_hours,ci90_half_width,epsilon,k_min,created_at');
-    assert.equal(lines[1], `2025-11,HH,"'=HYPERLINK(""x""),""quoted""",10,52.25,44.5,7.75,19.19,1,10,2026-02-08T03:00:00.000Z`);
+    assert.equal(lines[0], CSV_HEADER);
+    assert.equal(
+      lines[1],
+      `2025-11,HH,"'=HYPERLINK(""x""),""quoted""",10,52.25,44.5,7.75,19.19,1,10,2026-02-08T03:00:00.000Z,` +
+        `${HH_ID},DEU,2025-11-01,2025-11-30,44.5,7.75,19.19,76.76,101.46,10,published,2026-02-08T03:00:00.000Z`,
+    );
 
     const negotiated = await get('/stats/by-state-specialty', { accept: 'text/csv' });
     assert.match(String(negotiated.headers['content-type']), /^text\/csv/);
@@ -157,7 +227,14 @@ describe(`public statistics endpoints (${backend})`, () => {
     assert.equal(summary.latest_period, '2026-01');
     assert.equal(summary.cells_published, 4);
     assert.deepEqual(summary.states, ['BE', 'BY', 'HH']);
-    assert.deepEqual(summary.specialties, ['=HYPERLINK("x"),"quoted"', 'internal_medicine', 'surgery']);
+    assert.deepEqual(summary.specialties, ['=HYPERLINK("x"),"quoted"', 'chirurgie', 'innere_medizin']);
+    assert.deepEqual(summary.labels, {
+      states: { BE: { de: 'Berlin', en: 'Berlin' }, BY: { de: 'Bayern', en: 'Bavaria' }, HH: { de: 'Hamburg', en: 'Hamburg' } },
+      specialties: {
+        chirurgie: { de: 'Chirurgie', en: 'Surgery' },
+        innere_medizin: { de: 'Innere Medizin', en: 'Internal Medicine' },
+      },
+    }, 'a key without a known name (the formula) has none');
     const methodology = summary.methodology as Record<string, unknown>;
     assert.equal(methodology.k_min, 10);
     assert.equal(methodology.epsilon, 1);
@@ -209,5 +286,217 @@ describe(`public statistics cache (${backend})`, () => {
       await other.close();
       await database.destroy();
     }
+  });
+});
+
+describe(`the app's insights query (${backend})`, () => {
+  let t: TestApp;
+  const APP_QUERY = '/stats/by-state-specialty?country_code=DEU&state_code=BE&specialty=innere_medizin&limit=1';
+  const NEWEST_ID = '0b8f3a1e-93c4-4f7a-8d5e-7a1c2b3d4e01';
+  before(async () => {
+    t = await createTestApp();
+    await t.database.db
+      .insertInto('stats_by_state_specialty')
+      .values([
+        statsRow({ period: '2024-02', state_code: 'BE', specialty: 'innere_medizin', avg_weekly_hours: 50, avg_planned_weekly_hours: 41.01, avg_overtime_weekly_hours: 8.99 }),
+        statsRow({ period: '2025-02', state_code: 'BE', specialty: 'innere_medizin', avg_weekly_hours: 51.07, avg_planned_weekly_hours: 40.1, avg_overtime_weekly_hours: 10.97 }),
+        statsRow({
+          id: NEWEST_ID,
+          period: '2026-01',
+          state_code: 'BE',
+          specialty: 'innere_medizin',
+          n_users: 20,
+          avg_weekly_hours: 53.33,
+          avg_planned_weekly_hours: 40.17,
+          avg_overtime_weekly_hours: 13.16,
+          ci90_half_width: 14.4,
+          planned_ci90_half_width: 57.57,
+          overtime_ci90_half_width: 76.1,
+          created_at: '2026-02-08T03:00:00.000Z',
+        }),
+        // Newer, but other cells: other group, other state, not_specified.
+        statsRow({ period: '2026-02', state_code: 'BE', specialty: 'chirurgie' }),
+        statsRow({ period: '2026-02', state_code: 'BY', specialty: 'innere_medizin' }),
+        statsRow({ period: '2026-02', state_code: 'BE', specialty: 'not_specified' }),
+        // A month published under the first vocabulary, before planned and overtime intervals existed.
+        statsRow({ period: '2025-06', state_code: 'BE', specialty: 'cardiology', planned_ci90_half_width: null, overtime_ci90_half_width: null }),
+        // A month published before planned hours were recorded at all.
+        statsRow({
+          period: '2025-05',
+          state_code: 'BE',
+          specialty: 'internal_medicine',
+          avg_planned_weekly_hours: null,
+          avg_overtime_weekly_hours: null,
+          ci90_half_width: null,
+          planned_ci90_half_width: null,
+          overtime_ci90_half_width: null,
+          epsilon: null,
+          k_min: null,
+        }),
+      ])
+      .execute();
+  });
+  after(async () => t.close());
+
+  const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url, headers });
+  const list = async (query: string) => {
+    const res = await get(`/stats/by-state-specialty?${query}`);
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json() as Record<string, unknown>[];
+  };
+
+  test("the app's exact query answers the newest published row of its cell, which the card shows", async () => {
+    const res = await get(APP_QUERY);
+    assert.equal(res.statusCode, 200);
+    const rows = res.json() as Record<string, unknown>[];
+    assert.equal(rows.length, 1);
+    assert.deepEqual(rows[0], {
+      period: '2026-01',
+      state_code: 'BE',
+      specialty: 'innere_medizin',
+      n_users: 20,
+      avg_weekly_hours: 53.33,
+      avg_planned_weekly_hours: 40.17,
+      avg_overtime_weekly_hours: 13.16,
+      ci90_half_width: 14.4,
+      epsilon: 1,
+      k_min: 10,
+      created_at: '2026-02-08T03:00:00.000Z',
+      stat_id: NEWEST_ID,
+      country_code: 'DEU',
+      period_start: '2026-01-01',
+      period_end: '2026-01-31',
+      planned_mean_hours: 40.17,
+      overtime_mean_hours: 13.16,
+      actual_ci_half: 14.4,
+      planned_ci_half: 57.57,
+      overtime_ci_half: 76.1,
+      n_display: 20,
+      status: 'published',
+      computed_at: '2026-02-08T03:00:00.000Z',
+    });
+    assert.ok(appShowsCard(rows[0]!));
+    assertActualIsPlannedPlusOvertime(rows[0]!);
+    assert.equal(res.headers['x-total-count'], '3', 'three months of that cell');
+  });
+
+  test('period_start and period_end are the first and last day of the month, leap years included', async () => {
+    const rows = await list('country_code=DEU&state_code=BE&specialty=innere_medizin');
+    assert.deepEqual(
+      rows.map((r) => [r.period, r.period_start, r.period_end]),
+      [
+        ['2026-01', '2026-01-01', '2026-01-31'],
+        ['2025-02', '2025-02-01', '2025-02-28'],
+        ['2024-02', '2024-02-01', '2024-02-29'],
+      ],
+      'newest first',
+    );
+    for (const row of rows) assertActualIsPlannedPlusOvertime(row);
+  });
+
+  test('only Germany has statistics: DEU lists them, another country is an empty list, a malformed code 422', async () => {
+    assert.equal((await list('country_code=DEU')).length, 8);
+    const austria = await get('/stats/by-state-specialty?country_code=AUT&state_code=BE&specialty=innere_medizin&limit=1');
+    assert.equal(austria.statusCode, 200);
+    assert.deepEqual(austria.json(), []);
+    assert.equal(austria.headers['x-total-count'], '0');
+    const csv = await get('/stats/by-state-specialty?country_code=AUT&format=csv');
+    assert.equal(csv.body, `${CSV_HEADER}\r\n`, 'an empty CSV still has its header');
+    for (const code of ['de', 'deu', 'DE', 'DEUT', 'D1U', '']) {
+      const res = await get(`/stats/by-state-specialty?country_code=${code}`);
+      assert.equal(res.statusCode, 422, code);
+      assert.match((res.json() as { detail: string }).detail, /^country_code/, code);
+    }
+  });
+
+  test('filters combine, each matching exactly', async () => {
+    const of = async (query: string) => (await list(query)).map((r) => [r.period, r.state_code, r.specialty]);
+    assert.deepEqual(await of('country_code=DEU&state_code=BE&specialty=innere_medizin&period=2025-02'), [['2025-02', 'BE', 'innere_medizin']]);
+    assert.deepEqual(await of('state_code=BE&period=2026-02'), [
+      ['2026-02', 'BE', 'chirurgie'],
+      ['2026-02', 'BE', 'not_specified'],
+    ]);
+    assert.deepEqual(await of('specialty=innere_medizin&period=2026-02'), [['2026-02', 'BY', 'innere_medizin']]);
+    assert.deepEqual(await of('state_code=BY&specialty=chirurgie'), []);
+    assert.deepEqual(await of('country_code=DEU&state_code=be&specialty=innere_medizin'), [], 'codes match exactly');
+    assert.deepEqual(await of('state_code=BE&specialty=innere_medizin&limit=1&offset=1'), [['2025-02', 'BE', 'innere_medizin']]);
+  });
+
+  test('every filter is part of the cache key: different filters never share an answer', async () => {
+    // Each pair differs in one filter only; the first answer is cached before the second is asked.
+    const pairs = [
+      ['country_code=AUT&state_code=BE&specialty=innere_medizin', 'country_code=DEU&state_code=BE&specialty=innere_medizin'],
+      ['state_code=BY&specialty=innere_medizin', 'state_code=BE&specialty=innere_medizin'],
+      ['state_code=BE&specialty=chirurgie', 'state_code=BE&specialty=innere_medizin'],
+      ['state_code=BE&specialty=innere_medizin&period=2025-02', 'state_code=BE&specialty=innere_medizin&period=2024-02'],
+      ['state_code=BE&specialty=innere_medizin&limit=1', 'state_code=BE&specialty=innere_medizin&limit=2'],
+      ['state_code=BE&specialty=innere_medizin&offset=0', 'state_code=BE&specialty=innere_medizin&offset=1'],
+    ];
+    for (const [first, second] of pairs) {
+      const a = await get(`/stats/by-state-specialty?${first}`);
+      const b = await get(`/stats/by-state-specialty?${second}`);
+      assert.notDeepEqual(a.json(), b.json(), `${first} vs ${second}`);
+      assert.notEqual(a.headers.etag, b.headers.etag, `${first} vs ${second}`);
+      assert.deepEqual((await get(`/stats/by-state-specialty?${first}`)).json(), a.json(), 'and each keeps its own answer');
+    }
+  });
+
+  test('rows published before the app fields existed carry nulls where values are missing, and the card stays hidden', async () => {
+    const [legacy] = await list('specialty=cardiology');
+    assert.equal(legacy!.period_start, '2025-06-01');
+    assert.equal(legacy!.planned_mean_hours, 44.5);
+    assert.equal(legacy!.planned_ci_half, null);
+    assert.equal(legacy!.overtime_ci_half, null);
+    assert.equal(legacy!.status, 'published');
+    assert.equal(appShowsCard(legacy!), false);
+
+    const [oldest] = await list('specialty=internal_medicine');
+    assert.deepEqual(
+      [oldest!.planned_mean_hours, oldest!.overtime_mean_hours, oldest!.actual_ci_half, oldest!.planned_ci_half, oldest!.overtime_ci_half],
+      [null, null, null, null, null],
+    );
+    assert.equal(oldest!.n_display, 15);
+    assert.deepEqual(Object.keys(oldest!).sort(), PUBLIC_KEYS, 'every key present, null where unknown');
+
+    const summary = (await get('/stats/summary')).json() as { specialties: string[]; labels: { specialties: Record<string, unknown> } };
+    assert.deepEqual(summary.specialties, ['cardiology', 'chirurgie', 'innere_medizin', 'internal_medicine', 'not_specified']);
+    assert.deepEqual(summary.labels.specialties.cardiology, { de: 'Innere Medizin und Kardiologie', en: 'Cardiology' });
+    assert.deepEqual(summary.labels.specialties.not_specified, { de: 'Keine Angabe', en: 'Not specified' });
+  });
+});
+
+describe(`published rows from the aggregation, with real noise (${backend})`, () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp();
+    // Odd minutes, so that the averages are not round numbers before the noise either.
+    for (const [state_code, specialty, actual, planned] of [
+      ['BE', 'innere_medizin', 577, 481],
+      ['BE', 'chirurgie', 613, 467],
+      ['BY', 'innere_medizin', 541, 499],
+      ['BY', 'not_specified', 503, 503],
+      ['HH', 'notaufnahme', 659, 421],
+      ['HH', 'paediatrie', 523, 487],
+    ] as const) {
+      await addCell(t.database.db, { period: '2026-01', state_code, specialty, users: 10, days: 11, actual, planned });
+    }
+    const report = await t.app.services.aggregation.run({ trigger: 'admin' });
+    assert.equal(report.cells_published, 6);
+  });
+  after(async () => t.close());
+
+  test('every published row passes the app card checks, and actual = planned + overtime to the cent', async () => {
+    const rows = (await t.app.inject('/stats/by-state-specialty?country_code=DEU')).json() as Record<string, unknown>[];
+    assert.equal(rows.length, 6);
+    for (const row of rows) {
+      assert.ok(appShowsCard(row), JSON.stringify(row));
+      assertActualIsPlannedPlusOvertime(row);
+      assert.equal(row.planned_ci_half, 115.13, 'cap 100, ε_planned 0.2, n 10: 100·ln 10 / (0.2·10), rounded up');
+      assert.equal(row.actual_ci_half, 28.79);
+      assert.equal(row.overtime_ci_half, 187.24, '100·ln 20·(1/0.8 + 1/0.2) / 10, rounded up');
+      assert.deepEqual([row.period_start, row.period_end, row.n_display], ['2026-01-01', '2026-01-31', 10]);
+    }
+    const app = (await t.app.inject('/stats/by-state-specialty?country_code=DEU&state_code=HH&specialty=notaufnahme&limit=1')).json();
+    assert.equal(app.length, 1);
   });
 });
