@@ -16,6 +16,7 @@ import { installSecurity, securityHeaders } from './plugins/security.js';
 import { installValidation } from './plugins/validation.js';
 import adminRoutes from './routes/admin.js';
 import feedbackRoutes from './routes/feedback.js';
+import finalizedWeekRoutes from './routes/finalized-weeks.js';
 import authRoutes from './routes/auth.js';
 import healthRoutes from './routes/health.js';
 import taxonomyRoutes from './routes/taxonomy.js';
@@ -88,6 +89,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authRoutes);
   await app.register(taxonomyRoutes);
   await app.register(workEventRoutes);
+  await app.register(finalizedWeekRoutes);
   await app.register(feedbackRoutes);
   await app.register(adminRoutes, { prefix: '/admin' });
   await app.register(statsRoutes);

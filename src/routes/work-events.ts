@@ -34,7 +34,8 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
         summary: 'Confirm one past day',
         description:
           `Only days before today (in TIMEZONE) and from ${FIRST_DATE}. One event per day: sending the same day ` +
-          'with the same minutes again answers 200 with the stored event (safe to retry); different minutes are 409.',
+          'with the same minutes again answers 200 with the stored event (safe to retry); different minutes are 409. ' +
+          'Days of a week finalized through POST /finalized-weeks are locked: 409.',
         tags: ['work-events'],
         security: bearerSecurity,
         body: Type.Object(
@@ -86,7 +87,7 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
       onRequest,
       schema: {
         summary: 'Correct the minutes of an event',
-        description: 'The date cannot be changed: delete the event and create it again.',
+        description: 'The date cannot be changed: delete the event and create it again. Days of a finalized week are locked (409).',
         tags: ['work-events'],
         security: bearerSecurity,
         params: EventId,
@@ -99,7 +100,7 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
           },
           { additionalProperties: false },
         ),
-        response: { 200: Event, ...errorResponses(401, 403, 404, 422) },
+        response: { 200: Event, ...errorResponses(401, 403, 404, 409, 422) },
       },
     },
     async (request) => workEvents.update(request.user!, request.params.id.toLowerCase(), request.body),
@@ -111,10 +112,11 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
       onRequest,
       schema: {
         summary: 'Delete an event',
+        description: 'Days of a finalized week are locked (409).',
         tags: ['work-events'],
         security: bearerSecurity,
         params: EventId,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(401, 403, 404, 422) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(401, 403, 404, 409, 422) },
       },
     },
     async (request, reply) => {

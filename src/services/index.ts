@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import { AdminStatsRepository } from '../db/repositories/admin-stats.js';
 import { FeedbackRepository } from '../db/repositories/feedback.js';
+import { FinalizedWeekRepository } from '../db/repositories/finalized-weeks.js';
 import { PersonalDataRepository } from '../db/repositories/personal-data.js';
 import { PrivacyLedgerRepository } from '../db/repositories/privacy-ledger.js';
 import { RateLimitRepository } from '../db/repositories/rate-limits.js';
@@ -19,6 +20,7 @@ import { AggregationService } from './aggregation.js';
 import { AuthService } from './auth.js';
 import type { Clock } from './clock.js';
 import { FeedbackService } from './feedback.js';
+import { FinalizedWeekService } from './finalized-weeks.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { createMailer } from './mailer.js';
 import { DailyMaintenance } from './maintenance.js';
@@ -50,7 +52,14 @@ export function createServices({ config, database, clock, logger = consoleLogger
     codes: new VerificationCodeRepository(database.db),
   });
   const accounts = new AccountService({ config, clock, logger, users, personalData: new PersonalDataRepository(database.db) });
-  const workEvents = new WorkEventService({ config, clock, events: new WorkEventRepository(database.db) });
+  const finalizedWeekRepository = new FinalizedWeekRepository(database.db);
+  const finalizedWeeks = new FinalizedWeekService({ config, clock, weeks: finalizedWeekRepository });
+  const workEvents = new WorkEventService({
+    config,
+    clock,
+    events: new WorkEventRepository(database.db),
+    finalizedWeeks: finalizedWeekRepository,
+  });
   const statistics = new StatisticsService(
     new StatisticsRepository(database.db),
     new PrivacyLedgerRepository(database.db),
@@ -77,7 +86,7 @@ export function createServices({ config, database, clock, logger = consoleLogger
   maintenance.register('expired login codes purge', () => auth.purgeExpiredCodes());
   maintenance.register('feedback retention purge', () => feedback.purgeExpired());
 
-  return { rateLimiter, tokens, auth, accounts, workEvents, statistics, aggregation, feedback, adminDashboard, maintenance };
+  return { rateLimiter, tokens, auth, accounts, workEvents, finalizedWeeks, statistics, aggregation, feedback, adminDashboard, maintenance };
 }
 
 export type Services = ReturnType<typeof createServices>;

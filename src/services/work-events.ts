@@ -4,6 +4,7 @@
  * stored event instead of an error; only different minutes for a stored day are a conflict.
  */
 import type { Config } from '../config.js';
+import type { FinalizedWeekRepository } from '../db/repositories/finalized-weeks.js';
 import type { MinuteChanges, WorkEventQuery, WorkEventRepository } from '../db/repositories/work-events.js';
 import type { User, WorkEvent } from '../db/schema.js';
 import { conflict, notFound, unprocessable } from '../errors.js';
@@ -35,6 +36,8 @@ export interface WorkEventDeps {
   config: Config;
   clock: Clock;
   events: WorkEventRepository;
+  /** Days inside a finalized week are locked. */
+  finalizedWeeks: FinalizedWeekRepository;
 }
 
 const NOT_FOUND = 'Work event not found';
@@ -50,6 +53,7 @@ export class WorkEventService {
   /** Stores a confirmed day; `created` is false when the identical day was stored before (a retry). */
   async submit(user: User, input: WorkEventInput): Promise<{ event: WorkEventView; created: boolean }> {
     this.#checkDate(input.date);
+    await this.#assertOpen(user.id, input.date);
     const { event, created } = await this.deps.events.insertOrFind({ user_id: user.id, ...input }, this.deps.clock.now());
     if (!created && (event.planned_minutes !== input.planned_minutes || event.actual_minutes !== input.actual_minutes)) {
       throw conflict(
@@ -76,13 +80,32 @@ export class WorkEventService {
     if (changes.planned_minutes !== undefined) given.planned_minutes = changes.planned_minutes;
     if (changes.actual_minutes !== undefined) given.actual_minutes = changes.actual_minutes;
     if (Object.keys(given).length === 0) throw unprocessable('Nothing to update: send planned_minutes and/or actual_minutes');
+    await this.#assertEventOpen(user.id, id);
     const updated = await this.deps.events.update(user.id, id, given, this.deps.clock.now());
     if (!updated) throw notFound(NOT_FOUND);
     return toView(updated);
   }
 
   async delete(user: User, id: string): Promise<void> {
+    await this.#assertEventOpen(user.id, id);
     if (!(await this.deps.events.delete(user.id, id))) throw notFound(NOT_FOUND);
+  }
+
+  /**
+   * The one rule that locks days: a day inside one of the user's finalized weeks can no longer be created,
+   * changed or deleted. Checked before writing, not in the same statement: a week finalized in between
+   * changes nothing that counts, because statistics ignore daily events inside finalized weeks.
+   */
+  async #assertOpen(userId: string, date: string): Promise<void> {
+    const week = await this.deps.finalizedWeeks.containing(userId, date);
+    if (week) throw conflict(`The week starting ${week.week_start} has been finalized; its days can no longer be changed.`);
+  }
+
+  /** As `#assertOpen`, for the day of one of the user's events; an unknown id is 404. */
+  async #assertEventOpen(userId: string, id: string): Promise<void> {
+    const event = await this.deps.events.find(userId, id);
+    if (!event) throw notFound(NOT_FOUND);
+    await this.#assertOpen(userId, event.date);
   }
 
   #checkDate(date: string): void {

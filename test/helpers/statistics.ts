@@ -73,6 +73,39 @@ export async function addEvents(
     .execute();
 }
 
+/** Finalized weeks of one user (the app's weekly sends), stored as the service stores them. */
+export async function addFinalizedWeeks(
+  db: Kysely<DB>,
+  userId: string,
+  weeks: { week_start: string; actual_hours: number; planned_hours: number }[],
+): Promise<void> {
+  if (weeks.length === 0) return;
+  await db
+    .insertInto('finalized_weeks')
+    .values(
+      weeks.map((week) => ({
+        id: randomUUID(),
+        user_id: userId,
+        week_start: week.week_start,
+        week_end: addDays(week.week_start, 6),
+        planned_centihours: Math.round(week.planned_hours * 100),
+        actual_centihours: Math.round(week.actual_hours * 100),
+        hospital_id: 'hospital-1',
+        specialty: 'internal_medicine',
+        role_level: 'assistenzarzt',
+        state_code: 'BY',
+        country_code: 'DEU',
+        profession: 'physician',
+        seniority: 'assistenzarzt',
+        department_group: 'internal_medicine',
+        specialization_code: null,
+        hospital_ref_id: null,
+        finalized_at: '2026-02-01T00:00:00.000Z',
+      })),
+    )
+    .execute();
+}
+
 /** `users` registered users in one cell, each with `days` days of the same minutes in `period` (bulk inserts). */
 export async function addCell(
   db: Kysely<DB>,

@@ -47,6 +47,13 @@ const pastDay = fc
   .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2026-03-14T00:00:00Z'), noInvalidDate: true })
   .map((d) => d.toISOString().slice(0, 10));
 const minutes = fc.integer({ min: 0, max: 1440 });
+/** Mondays of weeks that end by 2026-03-15 (a Sunday) and on 2020-01-01 or later: finalizable weeks. */
+const FIRST_MONDAY = Date.parse('2019-12-30T00:00:00Z');
+const pastMonday = fc
+  .integer({ min: 0, max: Math.floor((Date.parse('2026-03-09T00:00:00Z') - FIRST_MONDAY) / (7 * 86_400_000)) })
+  .map((week) => new Date(FIRST_MONDAY + week * 7 * 86_400_000).toISOString().slice(0, 10));
+/** Hours of a week: 0 to 168 with at most two decimals. */
+const weekHours = fc.integer({ min: 0, max: 16_800 }).map((centihours) => centihours / 100);
 const email = fc.oneof(fc.emailAddress(), fc.constantFrom('doctor@klinik.example', ' Doctor@Klinik.Example '));
 const sixDigits = fc.integer({ min: 0, max: 999_999 }).map((n) => String(n).padStart(6, '0'));
 const version = fc.oneof(fc.constant('2026-05'), fc.string({ minLength: 1, maxLength: 32 }));
@@ -137,6 +144,17 @@ export const ENDPOINTS: Endpoint[] = [
     body: { fields: { planned_minutes: minutes, actual_minutes: minutes }, required: [] },
   },
   { method: 'DELETE', path: '/work-events/:id', credentials: 'registered', id: 'own-work-event' },
+
+  {
+    method: 'POST',
+    path: '/finalized-weeks',
+    credentials: 'registered',
+    body: {
+      fields: { week_start: pastMonday, planned_hours: weekHours, actual_hours: weekHours },
+      required: ['week_start', 'planned_hours', 'actual_hours'],
+    },
+  },
+  { method: 'GET', path: '/finalized-weeks', credentials: 'registered', query: pageQuery(1000) },
 
   {
     method: 'POST',

@@ -41,6 +41,7 @@ const DEMO = { DEMO__EMAIL: 'demo@openworkinghours.example', DEMO__CODE: '424242
 const DATA_TABLES = [
   'users',
   'work_events',
+  'finalized_weeks',
   'feedback',
   'verification_codes',
   'stats_by_state_specialty',

@@ -9,7 +9,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { FakeClock } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
 import { runScript } from '../helpers/process.js';
-import { addCell, addEvents, addMonthOfEvents, addUser, breakLedger, count, publishedRows } from '../helpers/statistics.js';
+import { addCell, addEvents, addFinalizedWeeks, addMonthOfEvents, addUser, breakLedger, count, publishedRows } from '../helpers/statistics.js';
 
 /** With this ε the noise is zero with overwhelming probability, so the estimator can be checked exactly. */
 const HUGE_EPSILON = { EPSILON: '1e9' };
@@ -386,6 +386,82 @@ describe(`aggregation (${backend})`, () => {
     assert.deepEqual(await t.app.services.statistics.privacyLedger(person), { releases: [], epsilon_by_year: [] });
     assert.equal(await count(db, 'privacy_ledger'), 27, 'only the deleted person’s entries are gone');
     assert.equal(await count(db, 'stats_by_state_specialty'), 3, 'published statistics stay');
+  });
+
+  /** The published averages of each row, as [period, n, actual, planned, overtime]. */
+  const averages = async (db: TestApp['database']['db']) =>
+    (await publishedRows(db)).map((r) => [r.period, r.n_users, r.avg_weekly_hours, r.avg_planned_weekly_hours, r.avg_overtime_weekly_hours]);
+
+  test('a finalized week counts as one complete week of its person: seven days with its total hours', async () => {
+    const t = await start(HUGE_EPSILON);
+    const db = t.database.db;
+    // Ten people who only send weeks (as the app does): two weeks of 50 h worked, 40 h planned in January.
+    for (let i = 0; i < 10; i++) {
+      const person = await addUser(db);
+      await addFinalizedWeeks(db, person, [
+        { week_start: '2026-01-05', actual_hours: 50, planned_hours: 40 },
+        { week_start: '2026-01-12', actual_hours: 50, planned_hours: 40 },
+      ]);
+    }
+    const report = await t.app.services.aggregation.run({ trigger: 'cli' });
+    assert.equal(report.status, 'success', report.message);
+    assert.deepEqual(report.periods, ['2026-01', '2026-02'], 'weeks alone make January a month with data');
+    assert.equal(report.users_counted, 10);
+    assert.deepEqual(await averages(db), [['2026-01', 10, 50, 40, 10]]);
+  });
+
+  test('a finalized week belongs to the month of its Thursday', async () => {
+    const t = await start(HUGE_EPSILON);
+    const db = t.database.db;
+    // Someone's single day in December makes December a month that is aggregated too.
+    await addEvents(db, await addUser(db), ['2025-12-10'], { actual: 480, planned: 480 });
+    for (let i = 0; i < 10; i++) {
+      const person = await addUser(db);
+      await addFinalizedWeeks(db, person, [
+        // Monday 29 December to Sunday 4 January: its Thursday is 1 January.
+        { week_start: '2025-12-29', actual_hours: 60, planned_hours: 45 },
+        { week_start: '2026-01-05', actual_hours: 40, planned_hours: 35 },
+        // Monday 26 January to Sunday 1 February: its Thursday is 29 January.
+        { week_start: '2026-01-26', actual_hours: 50, planned_hours: 40 },
+        // Monday 23 February to Sunday 1 March: February.
+        { week_start: '2026-02-23', actual_hours: 30, planned_hours: 30 },
+      ]);
+      // Sunday 1 February lies in the week of 26 January, counted in January: not a February day as well.
+      await addEvents(db, person, ['2026-02-01'], { actual: 1200, planned: 1200 });
+    }
+    const report = await t.app.services.aggregation.run({ trigger: 'cli' });
+    assert.deepEqual(report.periods, ['2025-12', '2026-01', '2026-02']);
+    assert.deepEqual(await averages(db), [
+      // (60 + 40 + 50) / 3 = 50 worked, (45 + 35 + 40) / 3 = 40 planned; nothing in December.
+      ['2026-01', 10, 50, 40, 10],
+      // Only the week of 23 February: counting the event of 1 February too would give 43.75 h.
+      ['2026-02', 10, 30, 30, 0],
+    ]);
+  });
+
+  test('daily events inside a finalized week are not counted again; events outside it still are', async () => {
+    const t = await start(HUGE_EPSILON);
+    const db = t.database.db;
+    for (let i = 0; i < 10; i++) {
+      const person = await addUser(db);
+      await addFinalizedWeeks(db, person, [{ week_start: '2026-01-05', actual_hours: 50, planned_hours: 40 }]);
+      // The same seven days as daily events with very different minutes: the week wins.
+      await addEvents(db, person, ['2026-01-05', '2026-01-07', '2026-01-08', '2026-01-09', '2026-01-10', '2026-01-11'], {
+        actual: 1200,
+        planned: 1200,
+      });
+      // Seven more days outside the week at 600 / 480 minutes (70 / 56 h a week).
+      await addEvents(db, person, ['2026-01-19', '2026-01-20', '2026-01-21', '2026-01-22', '2026-01-23', '2026-01-24', '2026-01-25'], {
+        actual: 600,
+        planned: 480,
+      });
+    }
+    const report = await t.app.services.aggregation.run({ trigger: 'cli' });
+    assert.equal(report.status, 'success', report.message);
+    // Per person 14 days: the week (50 h) and seven days at 70 h a week, (50 + 70) / 2 = 60 h; planned (40 + 56) / 2 = 48 h.
+    // Counting the events inside the week as well would give 21 days and 86.67 h.
+    assert.deepEqual(await averages(db), [['2026-01', 10, 60, 48, 12]]);
+    assert.equal(report.users_counted, 10);
   });
 
   after(async () => {

@@ -1,12 +1,13 @@
 /**
- * The set-based heart of the release. Inside one month's transaction, the events of the month are scanned
- * once into a temporary table of the people who count (one row each, with their clipped weekly hours);
+ * The set-based heart of the release. Inside one month's transaction, the events and finalized weeks of the
+ * month are scanned once into a temporary table of the people who count (one row each, with their clipped weekly hours);
  * cell totals and the privacy ledger are then derived from that small table. Temporary tables belong to
  * the connection and their creation is transactional on both databases: a rollback removes it, and
  * `dropStage` removes it before commit. Nothing but one row per cell reaches Node.
  */
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../schema.js';
+import { addDays } from '../../services/periods.js';
 import { NOT_SPECIFIED } from '../../services/taxonomy.js';
 
 /** What counts for one month: its days, the minimum number of reported days, and the per-person cap. */
@@ -38,13 +39,16 @@ interface StagedPerson {
 type StageDB = DB & { aggregation_stage: StagedPerson };
 
 /**
- * One person's weekly hours in grid units: mean minutes per reported day × 7 / 60 × 100 = 35·sum / (3·days),
- * rounded half up with integer arithmetic (identical on both databases), then clipped to [0, capGrid].
+ * One person's weekly hours in grid units: mean minutes per reported day × 7 / 60 × 100, from the sum of their
+ * rows in hundredths of a minute (`cm`, exact for both minutes and hundredths of an hour) and their number of
+ * days: 7·cm / (60·days), rounded half up with integer arithmetic (identical on both databases), then clipped
+ * to [0, capGrid]. For daily events alone (cm = 100 × minutes) this is 35·minutes / (3·days), as before.
  */
-function weeklyGrid(column: 'actual_minutes' | 'planned_minutes', capGrid: number) {
+function weeklyGrid(column: 'actual_cm' | 'planned_cm', capGrid: number) {
   const cap = sql.lit(Math.floor(capGrid));
-  const rounded = sql`(70 * sum(${sql.ref(column)}) + 3 * count(*)) / (6 * count(*))`;
-  return sql<number>`case when sum(${sql.ref(column)}) <= 0 then 0 when ${rounded} > ${cap} then ${cap} else ${rounded} end`;
+  const total = sql`sum(${sql.ref(column)})`;
+  const rounded = sql`(14 * ${total} + 60 * sum(days)) / (120 * sum(days))`;
+  return sql<number>`case when ${total} <= 0 then 0 when ${rounded} > ${cap} then ${cap} else ${rounded} end`;
 }
 
 export class MonthlyAggregationRepository {
@@ -54,29 +58,71 @@ export class MonthlyAggregationRepository {
     this.db = db.withTables<{ aggregation_stage: StagedPerson }>();
   }
 
+  /** The earliest day that counts in some month: a work event's date or a finalized week's Thursday. */
   async earliestEventDate(): Promise<string | null> {
-    const row = await this.db
+    const event = await this.db
       .selectFrom('work_events')
       .select((eb) => eb.fn.min('date').as('first'))
       .executeTakeFirst();
-    return row?.first ?? null;
+    const week = await this.db
+      .selectFrom('finalized_weeks')
+      .select((eb) => eb.fn.min('week_start').as('first'))
+      .executeTakeFirst();
+    const dates = [event?.first, week?.first ? addDays(week.first, 3) : null].filter((d): d is string => !!d);
+    return dates.length === 0 ? null : dates.sort()[0]!;
   }
 
   /**
    * Stages the people who count in the month: registered (profession and consent set) with a state, not demo
-   * accounts, with at least `minDays` events in the month; their cell is their profile's state and department
-   * group (`not_specified` without one) at this moment.
+   * accounts, with at least `minDays` reported days in the month; their cell is their profile's state and
+   * department group (`not_specified` without one) at this moment.
+   *
+   * Reported days are the person's daily work events in the month plus their finalized weeks whose Thursday
+   * lies in the month (the ISO rule: each week belongs to exactly one month), each week as seven days with
+   * its total hours. A daily event inside one of the person's finalized weeks is not counted again: the week
+   * is what the person confirmed for those days.
    */
   async stagePeople(window: AggregationWindow): Promise<void> {
+    const events = this.db
+      .selectFrom('work_events as e')
+      .select([
+        'e.user_id',
+        sql<number>`1`.as('days'),
+        sql<number>`e.actual_minutes * 100`.as('actual_cm'),
+        sql<number>`e.planned_minutes * 100`.as('planned_cm'),
+      ])
+      .where('e.date', '>=', window.first)
+      .where('e.date', '<=', window.last)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('finalized_weeks as f')
+              .select(sql.lit(1).as('one'))
+              .whereRef('f.user_id', '=', 'e.user_id')
+              .whereRef('f.week_start', '<=', 'e.date')
+              .whereRef('f.week_end', '>=', 'e.date'),
+          ),
+        ),
+      );
+    const weeks = this.db
+      .selectFrom('finalized_weeks as w')
+      .select([
+        'w.user_id',
+        sql<number>`7`.as('days'),
+        // One hundredth of an hour is 60 hundredths of a minute.
+        sql<number>`w.actual_centihours * 60`.as('actual_cm'),
+        sql<number>`w.planned_centihours * 60`.as('planned_cm'),
+      ])
+      // The Thursday (week_start + 3) in the month.
+      .where('w.week_start', '>=', addDays(window.first, -3))
+      .where('w.week_start', '<=', addDays(window.last, -3));
     const perPerson = this.db
-      .selectFrom('work_events')
-      .select('user_id')
-      .select(weeklyGrid('actual_minutes', window.capGrid).as('actual_grid'))
-      .select(weeklyGrid('planned_minutes', window.capGrid).as('planned_grid'))
-      .where('date', '>=', window.first)
-      .where('date', '<=', window.last)
-      .groupBy('user_id')
-      .having((eb) => eb.fn.countAll(), '>=', window.minDays);
+      .selectFrom(events.unionAll(weeks).as('d'))
+      .select('d.user_id')
+      .select(weeklyGrid('actual_cm', window.capGrid).as('actual_grid'))
+      .select(weeklyGrid('planned_cm', window.capGrid).as('planned_grid'))
+      .groupBy('d.user_id')
+      .having((eb) => eb.fn.sum('d.days'), '>=', window.minDays);
     const eligible = this.db
       .selectFrom(perPerson.as('p'))
       .innerJoin('users as u', 'u.id', 'p.user_id')

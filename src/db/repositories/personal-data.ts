@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DB, User } from '../schema.js';
+import { toFinalizedWeekView } from '../../services/finalized-weeks.js';
 import { FeedbackRepository } from './feedback.js';
+import { FinalizedWeekRepository } from './finalized-weeks.js';
 
 /**
  * Everything stored about one user, in one place: the data export (right of access) reads it here and the
@@ -29,6 +31,7 @@ export class PersonalDataRepository {
         .where('user_id', '=', user.id)
         .orderBy('date')
         .execute(),
+      finalized_weeks: (await new FinalizedWeekRepository(db).list(user.id)).map(toFinalizedWeekView),
       feedback_reports: (await new FeedbackRepository(db).listForUser(user.id)).map(({ user_id: _, ...report }) => report),
       pending_login_codes: await db
         .selectFrom('verification_codes')

@@ -60,6 +60,11 @@ export class WorkEventRepository {
     return select.orderBy('date', 'desc').limit(query.limit).offset(query.offset).execute();
   }
 
+  /** The user's own event; undefined when the user has no event with that id. */
+  async find(userId: string, id: string): Promise<WorkEvent | undefined> {
+    return this.db.selectFrom('work_events').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+  }
+
   /** Changes minutes of the user's own event; undefined when the user has no event with that id. */
   async update(userId: string, id: string, changes: MinuteChanges, now: Date): Promise<WorkEvent | undefined> {
     return this.db
