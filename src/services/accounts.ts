@@ -87,7 +87,15 @@ export class AccountService {
 
   /** Completes (or redoes) registration: the whole profile plus consent to the given versions. */
   async register(user: User, profile: ProfileInput, consent: ConsentVersions): Promise<User> {
-    return this.#update(user, { ...registrationProfile(profile), ...this.#consentChanges(consent) });
+    return this.#update(user, this.registrationColumns(profile, consent));
+  }
+
+  /**
+   * The columns a registration sets (422 for a profile that breaks the rules), for doors that create the
+   * user and its profile in one transaction (Apple/Google sign-in).
+   */
+  registrationColumns(profile: ProfileInput, consent: ConsentVersions): UserChanges {
+    return { ...registrationProfile(profile), ...this.#consentChanges(consent) };
   }
 
   /** Changes the profile fields that are given (see `updatedProfile`). */

@@ -9,6 +9,7 @@ import { FeedbackRepository } from '../db/repositories/feedback.js';
 import { PersonalDataRepository } from '../db/repositories/personal-data.js';
 import { PrivacyLedgerRepository } from '../db/repositories/privacy-ledger.js';
 import { RateLimitRepository } from '../db/repositories/rate-limits.js';
+import { SocialIdentityRepository } from '../db/repositories/social-identities.js';
 import { StatisticsRepository } from '../db/repositories/statistics.js';
 import { UserRepository } from '../db/repositories/users.js';
 import { VerificationCodeRepository } from '../db/repositories/verification-codes.js';
@@ -24,6 +25,7 @@ import { createMailer } from './mailer.js';
 import { DailyMaintenance } from './maintenance.js';
 import { createPseudonymizer } from './pseudonym.js';
 import { RateLimiter } from './rate-limiter.js';
+import { SocialAuthService } from './social-auth.js';
 import { StatisticsService } from './statistics.js';
 import { TokenService } from './tokens.js';
 import { WorkEventService } from './work-events.js';
@@ -50,6 +52,14 @@ export function createServices({ config, database, clock, logger = consoleLogger
     codes: new VerificationCodeRepository(database.db),
   });
   const accounts = new AccountService({ config, clock, logger, users, personalData: new PersonalDataRepository(database.db) });
+  const socialAuth = new SocialAuthService({
+    config,
+    clock,
+    rateLimiter,
+    tokens,
+    accounts,
+    identities: new SocialIdentityRepository(database.db),
+  });
   const workEvents = new WorkEventService({ config, clock, events: new WorkEventRepository(database.db) });
   const statistics = new StatisticsService(
     new StatisticsRepository(database.db),
@@ -77,7 +87,7 @@ export function createServices({ config, database, clock, logger = consoleLogger
   maintenance.register('expired login codes purge', () => auth.purgeExpiredCodes());
   maintenance.register('feedback retention purge', () => feedback.purgeExpired());
 
-  return { rateLimiter, tokens, auth, accounts, workEvents, statistics, aggregation, feedback, adminDashboard, maintenance };
+  return { rateLimiter, tokens, auth, accounts, socialAuth, workEvents, statistics, aggregation, feedback, adminDashboard, maintenance };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB, User } from '../schema.js';
 import { FeedbackRepository } from './feedback.js';
+import { SocialIdentityRepository } from './social-identities.js';
 
 /**
  * Everything stored about one user, in one place: the data export (right of access) reads it here and the
@@ -29,6 +30,9 @@ export class PersonalDataRepository {
         .where('user_id', '=', user.id)
         .orderBy('date')
         .execute(),
+      // The Apple/Google accounts that sign in to this one, subject included: it is what we store about the
+      // person there (an identifier, not a credential: signing in needs a token signed by the provider).
+      social_identities: await new SocialIdentityRepository(db).listForUser(user.id),
       feedback_reports: (await new FeedbackRepository(db).listForUser(user.id)).map(({ user_id: _, ...report }) => report),
       pending_login_codes: await db
         .selectFrom('verification_codes')
