@@ -213,6 +213,11 @@ export class SocialAuthService {
    * subject>`, which no e-mail HMAC (64 hex digits) can equal.
    */
   #emailHash({ provider, subject }: SocialIdentityClaims): string {
-    return `social:${provider}:${createHmac('sha256', this.deps.config.emailHashSecret).update(subject).digest('hex')}`;
+    return `${SOCIAL_EMAIL_HASH_PREFIX}${provider}:${createHmac('sha256', this.deps.config.emailHashSecret).update(subject).digest('hex')}`;
   }
 }
+
+const SOCIAL_EMAIL_HASH_PREFIX = 'social:';
+
+/** True for an account made through Apple or Google sign-in, which has no e-mail address. */
+export const isSocialAccount = (user: Pick<User, 'email_hash'>) => user.email_hash.startsWith(SOCIAL_EMAIL_HASH_PREFIX);

@@ -146,6 +146,7 @@ describe(`sign in with Apple and Google (${backend})`, () => {
     const exported = await s.t.app.inject({ method: 'GET', url: '/auth/me/export', headers: bearer(session.access_token) });
     assert.equal(exported.statusCode, 200);
     assert.deepEqual(exported.json().social_identities, [{ provider: 'apple', subject, created_at: s.t.clock.now().toISOString() }]);
+    assert.match(exported.json().email_address, /signs in with Apple or Google/);
     // No e-mail hash of an address: the stored one is derived from the identity.
     const stored = await s.t.database.db.selectFrom('users').select('email_hash').where('id', '=', session.user_id).executeTakeFirstOrThrow();
     assert.match(stored.email_hash, /^social:apple:[0-9a-f]{64}$/);
