@@ -59,6 +59,7 @@ export function createServices({ config, database, clock, logger = consoleLogger
     tokens,
     accounts,
     identities: new SocialIdentityRepository(database.db),
+    logger,
   });
   const workEvents = new WorkEventService({ config, clock, events: new WorkEventRepository(database.db) });
   const statistics = new StatisticsService(

@@ -21,6 +21,7 @@ import type { User } from '../db/schema.js';
 import { badRequest, notImplemented, serviceUnavailable, unauthorized } from '../errors.js';
 import type { AccountService, ConsentVersions } from './accounts.js';
 import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
 import type { ProfileInput } from './profile.js';
 import { HOURS, MINUTES, type Limit, type RateLimiter } from './rate-limiter.js';
 import type { AccessToken, SocialIdentityClaims, SocialProvider, TokenService } from './tokens.js';
@@ -70,9 +71,10 @@ class ProviderKeys {
   #lastAttempt = Number.NEGATIVE_INFINITY;
 
   constructor(
-    url: string,
+    private readonly url: string,
     private readonly clock: Clock,
     private readonly options: KeyFetchOptions,
+    private readonly logger: Logger,
   ) {
     // jose's own age and cooldown rules are switched off (infinite): they run on the real clock.
     this.#remote = createRemoteJWKSet(new URL(url), {
@@ -104,6 +106,8 @@ class ProviderKeys {
       this.#loaded = true;
       this.#refreshAt = now + this.options.maxAgeMs;
     } catch (cause) {
+      // Operators need to know: sign-in with this provider fails (or runs on old keys) until it is back.
+      this.logger.warn({ url: this.url, error: cause instanceof Error ? cause.message : String(cause) }, 'sign-in keys could not be fetched');
       if (!keepStale) throw new KeysUnavailable('key set unavailable', { cause });
       // Keep verifying with the keys we have; try the provider again after the cooldown.
       this.#refreshAt = now + this.options.cooldownMs;
@@ -129,6 +133,7 @@ export interface SocialAuthDeps {
   tokens: TokenService;
   accounts: AccountService;
   identities: SocialIdentityRepository;
+  logger: Logger;
   keyFetch?: KeyFetchOptions;
 }
 
@@ -138,10 +143,11 @@ export class SocialAuthService {
   constructor(private readonly deps: SocialAuthDeps) {
     const { apple, google } = deps.config.socialAuth;
     const keyFetch = deps.keyFetch ?? DEFAULT_KEY_FETCH;
+    const keys = (url: string) => new ProviderKeys(url, deps.clock, keyFetch, deps.logger);
     this.#providers = {
-      apple: { label: 'Apple', issuers: [APPLE_ISSUER], audience: apple.bundleId, keys: new ProviderKeys(apple.jwksUrl, deps.clock, keyFetch) },
+      apple: { label: 'Apple', issuers: [APPLE_ISSUER], audience: apple.bundleId, keys: keys(apple.jwksUrl) },
       google: google.clientId
-        ? { label: 'Google', issuers: GOOGLE_ISSUERS, audience: google.clientId, keys: new ProviderKeys(google.jwksUrl, deps.clock, keyFetch) }
+        ? { label: 'Google', issuers: GOOGLE_ISSUERS, audience: google.clientId, keys: keys(google.jwksUrl) }
         : null,
     };
   }
