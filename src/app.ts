@@ -15,6 +15,7 @@ import { installScheduler } from './plugins/scheduler.js';
 import { installSecurity, securityHeaders } from './plugins/security.js';
 import { installValidation } from './plugins/validation.js';
 import adminRoutes from './routes/admin.js';
+import appSocialRoutes from './routes/app-social.js';
 import feedbackRoutes from './routes/feedback.js';
 import finalizedWeekRoutes from './routes/finalized-weeks.js';
 import authRoutes from './routes/auth.js';
@@ -87,6 +88,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
+  await app.register(appSocialRoutes);
   await app.register(taxonomyRoutes);
   await app.register(workEventRoutes);
   await app.register(finalizedWeekRoutes);

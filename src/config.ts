@@ -37,6 +37,13 @@ export interface AggregationConfig {
   cron: string | null;
 }
 
+/** Sign in with Apple and Google (contract §4.14): where the providers publish their keys, and our audience. */
+export interface SocialAuthConfig {
+  apple: { bundleId: string; jwksUrl: string };
+  /** `clientId` null: Google sign-in answers 501. */
+  google: { clientId: string | null; jwksUrl: string };
+}
+
 export interface Config {
   nodeEnv: NodeEnv;
   isProduction: boolean;
@@ -61,6 +68,7 @@ export interface Config {
   currentPrivacyVersion: string;
   aggregation: AggregationConfig;
   feedbackRetentionDays: number;
+  socialAuth: SocialAuthConfig;
 }
 
 export class ConfigError extends Error {
@@ -140,6 +148,16 @@ export function loadConfig(env: Env = process.env): Config {
       cron: read.cron('AGGREGATION_CRON', '0 3 * * *'),
     },
     feedbackRetentionDays: read.integer('FEEDBACK_RETENTION_DAYS', 90, { min: 1 }),
+    socialAuth: {
+      apple: {
+        bundleId: read.string('APPLE_BUNDLE_ID') ?? 'com.openworkinghours.mobileapp',
+        jwksUrl: read.httpUrl('APPLE_JWKS_URL', 'https://appleid.apple.com/auth/keys'),
+      },
+      google: {
+        clientId: read.string('GOOGLE_CLIENT_ID'),
+        jwksUrl: read.httpUrl('GOOGLE_JWKS_URL', 'https://www.googleapis.com/oauth2/v3/certs'),
+      },
+    },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -326,6 +344,20 @@ class Reader {
       this.problems.push(`${name} must be a cron expression like '0 3 * * *' or 'off', got '${raw}'`);
       return fallback;
     }
+  }
+
+  /** An absolute http(s) URL (http is allowed for tests and internal mirrors). */
+  httpUrl(name: string, fallback: string): string {
+    const raw = this.string(name);
+    if (raw === null) return fallback;
+    try {
+      const url = new URL(raw);
+      if (url.protocol === 'https:' || url.protocol === 'http:') return url.href;
+    } catch {
+      // reported below
+    }
+    this.problems.push(`${name} must be an http(s) URL, got '${raw}'`);
+    return fallback;
   }
 
   private checkBounds(name: string, value: number, bounds: NumberBounds): number | null {

@@ -22,4 +22,5 @@ export const conflict = (detail: string) => new AppError(409, detail);
 export const unprocessable = (detail: string) => new AppError(422, detail);
 export const tooManyRequests = (retryAfterSeconds: number, detail = 'Too many requests, please try again later') =>
   new AppError(429, detail, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+export const notImplemented = (detail: string) => new AppError(501, detail);
 export const serviceUnavailable = (detail: string) => new AppError(503, detail);

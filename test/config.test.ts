@@ -104,6 +104,27 @@ describe('configuration', () => {
     assert.equal(loadConfig({ DATABASE_URL: 'postgres://u@localhost/x', DATA_DIR: dataDir }).database.dialect, 'postgres');
   });
 
+  test('Apple and Google sign-in: defaults, overrides, and key URLs that must be http(s)', () => {
+    const defaults = loadConfig({ DATA_DIR: tempDir() }).socialAuth;
+    assert.deepEqual(defaults, {
+      apple: { bundleId: 'com.openworkinghours.mobileapp', jwksUrl: 'https://appleid.apple.com/auth/keys' },
+      google: { clientId: null, jwksUrl: 'https://www.googleapis.com/oauth2/v3/certs' },
+    });
+    const set = loadConfig({
+      DATA_DIR: tempDir(),
+      APPLE_BUNDLE_ID: 'org.example.app',
+      GOOGLE_CLIENT_ID: ' 123.apps.googleusercontent.com ',
+      GOOGLE_JWKS_URL: 'http://127.0.0.1:8080/certs',
+    }).socialAuth;
+    assert.equal(set.apple.bundleId, 'org.example.app');
+    assert.equal(set.google.clientId, '123.apps.googleusercontent.com');
+    assert.equal(set.google.jwksUrl, 'http://127.0.0.1:8080/certs');
+    assert.deepEqual(problemsOf({ DATA_DIR: tempDir(), APPLE_JWKS_URL: 'ftp://keys.example', GOOGLE_JWKS_URL: 'not a url' }), [
+      "APPLE_JWKS_URL must be an http(s) URL, got 'ftp://keys.example'",
+      "GOOGLE_JWKS_URL must be an http(s) URL, got 'not a url'",
+    ]);
+  });
+
   test('CORS origins and trusted proxies are comma-separated lists', () => {
     const config = loadConfig({
       DATA_DIR: tempDir(),

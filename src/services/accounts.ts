@@ -9,6 +9,7 @@ import { forbidden, unauthorized, unprocessable } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { registrationProfile, updatedProfile, type ProfileInput } from './profile.js';
+import { isSocialAccount } from './social-auth.js';
 
 export interface ConsentVersions {
   terms_version: string;
@@ -87,7 +88,15 @@ export class AccountService {
 
   /** Completes (or redoes) registration: the whole profile plus consent to the given versions. */
   async register(user: User, profile: ProfileInput, consent: ConsentVersions): Promise<User> {
-    return this.#update(user, { ...registrationProfile(profile), ...this.#consentChanges(consent) });
+    return this.#update(user, this.registrationColumns(profile, consent));
+  }
+
+  /**
+   * The columns a registration sets (422 for a profile that breaks the rules), for doors that create the
+   * user and its profile in one transaction (Apple/Google sign-in).
+   */
+  registrationColumns(profile: ProfileInput, consent: ConsentVersions): UserChanges {
+    return { ...registrationProfile(profile), ...this.#consentChanges(consent) };
   }
 
   /** Changes the profile fields that are given (see `updatedProfile`). */
@@ -105,8 +114,9 @@ export class AccountService {
     return {
       exported_at: this.deps.clock.now().toISOString(),
       profile: { ...this.view(user), is_demo: Boolean(user.is_demo) },
-      email_address:
-        'Not stored. Only a keyed hash (HMAC-SHA256) of your address is kept, to recognise you when you sign in.',
+      email_address: isSocialAccount(user)
+        ? 'None: this account signs in with Apple or Google (see social_identities).'
+        : 'Not stored. Only a keyed hash (HMAC-SHA256) of your address is kept, to recognise you when you sign in.',
       ...(await this.deps.personalData.exportSections(user)),
     };
   }

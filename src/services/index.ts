@@ -10,6 +10,7 @@ import { FinalizedWeekRepository } from '../db/repositories/finalized-weeks.js';
 import { PersonalDataRepository } from '../db/repositories/personal-data.js';
 import { PrivacyLedgerRepository } from '../db/repositories/privacy-ledger.js';
 import { RateLimitRepository } from '../db/repositories/rate-limits.js';
+import { SocialIdentityRepository } from '../db/repositories/social-identities.js';
 import { StatisticsRepository } from '../db/repositories/statistics.js';
 import { UserRepository } from '../db/repositories/users.js';
 import { VerificationCodeRepository } from '../db/repositories/verification-codes.js';
@@ -26,6 +27,7 @@ import { createMailer } from './mailer.js';
 import { DailyMaintenance } from './maintenance.js';
 import { createPseudonymizer } from './pseudonym.js';
 import { RateLimiter } from './rate-limiter.js';
+import { SocialAuthService } from './social-auth.js';
 import { StatisticsService } from './statistics.js';
 import { TokenService } from './tokens.js';
 import { WorkEventService } from './work-events.js';
@@ -60,6 +62,15 @@ export function createServices({ config, database, clock, logger = consoleLogger
     events: new WorkEventRepository(database.db),
     finalizedWeeks: finalizedWeekRepository,
   });
+  const socialAuth = new SocialAuthService({
+    config,
+    clock,
+    rateLimiter,
+    tokens,
+    accounts,
+    identities: new SocialIdentityRepository(database.db),
+    logger,
+  });
   const statistics = new StatisticsService(
     new StatisticsRepository(database.db),
     new PrivacyLedgerRepository(database.db),
@@ -86,7 +97,7 @@ export function createServices({ config, database, clock, logger = consoleLogger
   maintenance.register('expired login codes purge', () => auth.purgeExpiredCodes());
   maintenance.register('feedback retention purge', () => feedback.purgeExpired());
 
-  return { rateLimiter, tokens, auth, accounts, workEvents, finalizedWeeks, statistics, aggregation, feedback, adminDashboard, maintenance };
+  return { rateLimiter, tokens, auth, accounts, socialAuth, workEvents, finalizedWeeks, statistics, aggregation, feedback, adminDashboard, maintenance };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -87,6 +87,56 @@ export class TokenService {
     }
     this.#verified.set(token, verified);
   }
+
+  /**
+   * The 30-minute token of Apple/Google sign-in for an identity without an account, exchanged at
+   * `/auth/social/register`. Its claim `type: "social_registration"` (access tokens carry `typ: "access"` and
+   * no `type`) keeps each kind of token out of the other's door.
+   */
+  async issueSocialRegistration(identity: SocialIdentityClaims): Promise<AccessToken> {
+    const issuedAt = Math.floor(this.clock.now().getTime() / 1000);
+    const expiresAt = issuedAt + SOCIAL_REGISTRATION_LIFETIME_MS / 1000;
+    const token = await new SignJWT({ type: SOCIAL_REGISTRATION_TYPE, provider: identity.provider })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setSubject(identity.subject)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(expiresAt)
+      .sign(await this.#key);
+    return { token, expiresAt: new Date(expiresAt * 1000) };
+  }
+
+  /** The identity a valid social registration token names; throws 401 for anything else (access tokens too). */
+  async verifySocialRegistration(token: string): Promise<SocialIdentityClaims> {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, await this.#key, {
+        algorithms: [ALGORITHM],
+        requiredClaims: ['sub', 'iat', 'exp'],
+        currentDate: this.clock.now(),
+        clockTolerance: 0,
+      }));
+    } catch {
+      throw invalidSocialRegistration();
+    }
+    const { type, typ, provider, sub } = payload;
+    if (type !== SOCIAL_REGISTRATION_TYPE || typ !== undefined) throw invalidSocialRegistration();
+    if (!isSocialProvider(provider) || typeof sub !== 'string' || sub.length === 0) throw invalidSocialRegistration();
+    return { provider, subject: sub };
+  }
 }
 
 const invalidToken = () => unauthorized('Invalid or expired token');
+
+export const SOCIAL_REGISTRATION_LIFETIME_MS = 30 * 60 * 1000;
+const SOCIAL_REGISTRATION_TYPE = 'social_registration';
+export const SOCIAL_PROVIDERS = ['apple', 'google'] as const;
+export type SocialProvider = (typeof SOCIAL_PROVIDERS)[number];
+export const isSocialProvider = (value: unknown): value is SocialProvider => SOCIAL_PROVIDERS.includes(value as SocialProvider);
+
+/** An Apple or Google account: the provider and its stable subject (`sub`) for the person. */
+export interface SocialIdentityClaims {
+  provider: SocialProvider;
+  subject: string;
+}
+
+const invalidSocialRegistration = () => unauthorized('Registration token invalid or expired. Please sign in again.');

@@ -47,6 +47,9 @@ export function testEnv(databaseUrl: string, extra: Record<string, string> = {})
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'owh-data-')),
     DATABASE_URL: databaseUrl,
     AGGREGATION_CRON: 'off',
+    // No test may reach Apple or Google: their key URLs point at a closed local port unless a test serves keys.
+    APPLE_JWKS_URL: 'http://127.0.0.1:9/apple-keys',
+    GOOGLE_JWKS_URL: 'http://127.0.0.1:9/google-keys',
     ...TEST_SECRETS,
     ...extra,
   };

@@ -66,6 +66,18 @@ const profile = {
   state_code: fc.constantFrom(...STATE_CODES),
   hospital_ref_id: fc.option(fc.integer({ min: -5, max: 3000 }), { nil: null }),
 };
+/**
+ * Identity and registration tokens: text, and JWT-shaped text whose header names an algorithm other than
+ * RS256 (refused before any key fetch). The fuzz app's key URLs point at a closed local port, so a token that
+ * made the service fetch keys would show up as a 503.
+ */
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const tokenText = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 300 }),
+  fc
+    .tuple(fc.constantFrom('none', 'HS256', 'ES256', 'RS512'), fc.jsonValue({ maxDepth: 2 }), fc.base64String({ maxLength: 40 }))
+    .map(([alg, payload, signature]) => `${b64({ alg, kid: 'k' })}.${b64(payload)}.${signature.replace(/=/g, '')}`),
+);
 const optionalText = (maxLength: number) => fc.option(fc.string({ maxLength, unit: 'grapheme' }), { nil: null });
 const intText = (min: number, max: number) => fc.integer({ min, max }).map(String);
 const nullableNumber = fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null });
@@ -111,6 +123,17 @@ export const ENDPOINTS: Endpoint[] = [
     body: {
       fields: { ...profile, terms_version: version, privacy_version: version },
       required: ['profession', 'terms_version', 'privacy_version'],
+    },
+  },
+  { method: 'POST', path: '/auth/apple', credentials: 'none', body: { fields: { identity_token: tokenText }, required: ['identity_token'] } },
+  { method: 'POST', path: '/auth/google', credentials: 'none', body: { fields: { id_token: tokenText }, required: ['id_token'] } },
+  {
+    method: 'POST',
+    path: '/auth/social/register',
+    credentials: 'none',
+    body: {
+      fields: { ...profile, terms_version: version, privacy_version: version, social_registration_token: tokenText },
+      required: ['profession', 'terms_version', 'privacy_version', 'social_registration_token'],
     },
   },
   { method: 'GET', path: '/auth/me', credentials: 'user' },

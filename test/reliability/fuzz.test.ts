@@ -48,6 +48,7 @@ const DATA_TABLES = [
   'stats_periods',
   'privacy_ledger',
   'aggregation_runs',
+  'social_identities',
 ];
 
 // ---- how requests are broken -------------------------------------------------------------------------
@@ -259,7 +260,8 @@ describe(`fuzz: generated requests to every endpoint (${backend})`, { timeout: 6
 
   before(async () => {
     console.log(`# fuzz seed: ${SEED} (rerun with FUZZ_SEED=${SEED}), ${RUNS} requests per endpoint`);
-    t = await createTestAppWithSmtp({ env: { ADMIN_PASSWORD, ...DEMO } });
+    // Google sign-in configured (else it answers 501); the key URLs stay at testEnv's closed local port.
+    t = await createTestAppWithSmtp({ env: { ADMIN_PASSWORD, ...DEMO, GOOGLE_CLIENT_ID: 'fuzz-client.apps.googleusercontent.com' } });
     const res = await t.app.inject({ method: 'POST', url: '/feedback', payload: { description: 'a report to patch' }, remoteAddress: uniqueIp() });
     assert.equal(res.statusCode, 201);
     feedbackId = (await t.database.db.selectFrom('feedback').select('id').executeTakeFirstOrThrow()).id;

@@ -3,6 +3,7 @@ import type { DB, User } from '../schema.js';
 import { toFinalizedWeekView } from '../../services/finalized-weeks.js';
 import { FeedbackRepository } from './feedback.js';
 import { FinalizedWeekRepository } from './finalized-weeks.js';
+import { SocialIdentityRepository } from './social-identities.js';
 
 /**
  * Everything stored about one user, in one place: the data export (right of access) reads it here and the
@@ -32,6 +33,9 @@ export class PersonalDataRepository {
         .orderBy('date')
         .execute(),
       finalized_weeks: (await new FinalizedWeekRepository(db).list(user.id)).map(toFinalizedWeekView),
+      // The Apple/Google accounts that sign in to this one, subject included: it is what we store about the
+      // person there (an identifier, not a credential: signing in needs a token signed by the provider).
+      social_identities: await new SocialIdentityRepository(db).listForUser(user.id),
       feedback_reports: (await new FeedbackRepository(db).listForUser(user.id)).map(({ user_id: _, ...report }) => report),
       pending_login_codes: await db
         .selectFrom('verification_codes')
