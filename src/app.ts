@@ -17,6 +17,7 @@ import { installValidation } from './plugins/validation.js';
 import adminRoutes from './routes/admin.js';
 import feedbackRoutes from './routes/feedback.js';
 import authRoutes from './routes/auth.js';
+import appAuthRoutes from './routes/app-auth.js';
 import healthRoutes from './routes/health.js';
 import taxonomyRoutes from './routes/taxonomy.js';
 import workEventRoutes from './routes/work-events.js';
@@ -86,6 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
+  await app.register(appAuthRoutes);
   await app.register(taxonomyRoutes);
   await app.register(workEventRoutes);
   await app.register(feedbackRoutes);
