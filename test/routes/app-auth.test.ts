@@ -479,7 +479,7 @@ describe(`the app's sign-in and registration (${backend})`, () => {
     assert.equal(register.requestBody.content['application/json'].schema.oneOf.length, 2);
     assert.match(register.description, /Without an `Authorization` header/);
     assert.match(register.description, /With `Authorization: Bearer/);
-    for (const [path, method] of [['/verification/request', 'post'], ['/verification/confirm', 'post'], ['/auth/login', 'post'], ['/auth/refresh', 'post'], ['/auth/me/profile', 'patch']]) {
+    for (const [path, method] of [['/verification/request', 'post'], ['/verification/confirm', 'post'], ['/auth/login', 'post'], ['/auth/refresh', 'post'], ['/auth/me/profile', 'patch']] as const) {
       assert.ok(doc.paths[path][method].tags.includes('app'), path);
     }
     assert.match(doc.tags.find((tag: { name: string }) => tag.name === 'app').description, /v2\.1\.0–v2\.1\.4/);
