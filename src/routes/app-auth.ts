@@ -162,6 +162,10 @@ export default async function appAuthRoutes(fastify: FastifyInstance): Promise<v
     '/auth/me/profile',
     {
       onRequest: app.auth.required,
+      // No body (or an empty one with a JSON content type) is an empty change, like `{}`.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
         summary: "Save the profile screen's fields (the app)",
         description:
@@ -175,7 +179,7 @@ export default async function appAuthRoutes(fastify: FastifyInstance): Promise<v
         response: { 200: UserBody, ...errorResponses(401, 422) },
       },
     },
-    async (request) => accounts.view(await accounts.updateProfile(request.user!, pickProfile(request.body ?? {}))),
+    async (request) => accounts.view(await accounts.updateProfile(request.user!, pickProfile(request.body))),
   );
 }
 
