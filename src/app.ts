@@ -19,6 +19,7 @@ import appSocialRoutes from './routes/app-social.js';
 import feedbackRoutes from './routes/feedback.js';
 import finalizedWeekRoutes from './routes/finalized-weeks.js';
 import authRoutes from './routes/auth.js';
+import appAuthRoutes from './routes/app-auth.js';
 import healthRoutes from './routes/health.js';
 import taxonomyRoutes from './routes/taxonomy.js';
 import workEventRoutes from './routes/work-events.js';
@@ -88,6 +89,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
+  await app.register(appAuthRoutes);
   await app.register(appSocialRoutes);
   await app.register(taxonomyRoutes);
   await app.register(workEventRoutes);

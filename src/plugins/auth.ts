@@ -11,7 +11,13 @@
  * - `app.auth.optional`: sets `request.user` when a token is sent; no token is fine, an invalid one is 401.
  *
  * The hot path is one signature check (cached per token) and one primary-key read of the user.
+ *
+ * Route constraint `{ credentials: 'bearer' }`: the route serves only requests that send an Authorization
+ * header. Another route at the same method and path without the constraint serves those that send none
+ * (find-my-way falls back to it). This is how our Bearer `/auth/register` (src/routes/auth.ts) and the
+ * app's token-less one (src/routes/app-auth.ts) share one path.
  */
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forbidden, unauthorized } from '../errors.js';
 import { isRegistrationComplete } from '../services/accounts.js';
@@ -22,9 +28,30 @@ export interface AuthHooks {
   required: AuthHook;
   registered: AuthHook;
   optional: AuthHook;
+  /** The token of the Authorization header, null when none is sent; 401 for a malformed header. */
+  bearerToken: (request: FastifyRequest) => string | null;
 }
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
+
+/** Route constraint: `bearer` when the request sends credentials (any Authorization header). */
+export const CREDENTIALS_CONSTRAINT = 'credentials';
+const credentialsConstraint: Parameters<FastifyInstance['addConstraintStrategy']>[0] = {
+  name: CREDENTIALS_CONSTRAINT,
+  // Derived on every request, but only consulted on paths where a route uses the constraint.
+  mustMatchWhenDerived: false,
+  storage() {
+    const handlers = new Map<string, unknown>();
+    return {
+      get: (value: string) => (handlers.get(value) ?? null) as never,
+      set: (value: string, store: unknown) => void handlers.set(value, store),
+    };
+  },
+  deriveConstraint: (req: IncomingMessage) => (req.headers.authorization ? 'bearer' : undefined),
+  validate(value: unknown) {
+    if (value !== 'bearer') throw new Error(`${CREDENTIALS_CONSTRAINT} constraint: only 'bearer' is supported`);
+  },
+};
 
 export function installAuth(app: FastifyInstance): void {
   const { auth } = app.services;
@@ -54,6 +81,7 @@ export function installAuth(app: FastifyInstance): void {
     if (token !== null) request.user = await auth.authenticate(token);
   };
 
+  app.addConstraintStrategy(credentialsConstraint);
   app.decorateRequest('user', null);
-  app.decorate('auth', { required, registered, optional } satisfies AuthHooks);
+  app.decorate('auth', { required, registered, optional, bearerToken } satisfies AuthHooks);
 }

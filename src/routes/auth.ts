@@ -5,7 +5,8 @@ import { Type } from 'typebox';
 import { CODE_SENT_MESSAGE } from '../services/auth.js';
 import { isRegistrationComplete } from '../services/accounts.js';
 import { dateInZone } from '../services/clock.js';
-import { ConsentVersion, TokenBody, UserBody, profileProperties } from './profile-schemas.js';
+import { CREDENTIALS_CONSTRAINT } from '../plugins/auth.js';
+import { ConsentVersion, TokenBody, UserBody, profileProperties, tokenAnswer } from './profile-schemas.js';
 import { bearerSecurity, errorResponses } from './shared-schemas.js';
 
 const Email = Type.String({ maxLength: 320, description: 'E-mail address (trimmed and lower-cased)' });
@@ -57,20 +58,16 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
       },
     },
     async (request) => {
-      const { token, user } = await auth.verify(request.body.email, request.body.code, request.ip);
-      return {
-        access_token: token.token,
-        token_type: 'bearer' as const,
-        expires_at: token.expiresAt.toISOString(),
-        user_id: user.id,
-        registration_complete: isRegistrationComplete(user),
-      };
+      const signIn = await auth.verify(request.body.email, request.body.code, request.ip);
+      return { ...tokenAnswer(signIn), registration_complete: isRegistrationComplete(signIn.user) };
     },
   );
 
   app.post(
     '/auth/register',
     {
+      // With a token only; the app's token-less registration at this path is in app-auth.ts.
+      constraints: { [CREDENTIALS_CONSTRAINT]: 'bearer' },
       onRequest: app.auth.required,
       schema: {
         summary: 'Complete the profile and accept the terms and privacy policy',

@@ -2,7 +2,8 @@
  * Schemas of the profile and the user object, shared by our own `/auth` routes and the app's: one
  * vocabulary (src/services/taxonomy.ts), one shape of the user (contract §3).
  */
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
+import type { SignIn } from '../services/auth.js';
 import { HOSPITAL_REF_ID_MAX, HOSPITAL_REF_ID_MIN } from '../services/profile.js';
 import { DEPARTMENT_GROUP_CODES, PROFESSION_CODES, SENIORITY_CODES, SPECIALIZATION_CODES, STATE_CODES } from '../services/taxonomy.js';
 
@@ -57,3 +58,8 @@ export const TokenBody = Type.Object({
   expires_at: Type.String({ format: 'date-time' }),
   user_id: Type.String({ format: 'uuid' }),
 });
+
+/** The token answer of a sign-in. */
+export function tokenAnswer({ token, user }: SignIn): Static<typeof TokenBody> {
+  return { access_token: token.token, token_type: 'bearer', expires_at: token.expiresAt.toISOString(), user_id: user.id };
+}

@@ -2,10 +2,11 @@
  * The account of a signed-in user: profile, consent, and the GDPR rights of access (export) and erasure.
  */
 import type { Config } from '../config.js';
+import type { EmailVerificationRepository } from '../db/repositories/email-verifications.js';
 import type { PersonalDataRepository } from '../db/repositories/personal-data.js';
 import type { UserChanges, UserRepository } from '../db/repositories/users.js';
 import type { User } from '../db/schema.js';
-import { forbidden, unauthorized, unprocessable } from '../errors.js';
+import { badRequest, forbidden, unauthorized, unprocessable } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { registrationProfile, updatedProfile, type ProfileInput } from './profile.js';
@@ -55,7 +56,14 @@ export interface AccountDeps {
   logger: Logger;
   users: UserRepository;
   personalData: PersonalDataRepository;
+  verifications: EmailVerificationRepository;
 }
+
+/** The app's sentences (contract §4.3); its registration screen shows them. */
+export const REGISTRATION_MESSAGES = {
+  notVerified: 'Email must be verified before registration. Please complete email verification first.',
+  alreadyRegistered: 'Registration failed. Please verify your email and try again.',
+} as const;
 
 export class AccountService {
   constructor(private readonly deps: AccountDeps) {}
@@ -97,6 +105,24 @@ export class AccountService {
    */
   registrationColumns(profile: ProfileInput, consent: ConsentVersions): UserChanges {
     return { ...registrationProfile(profile), ...this.#consentChanges(consent) };
+  }
+
+  /**
+   * Registration of an address proven by a code (the app's token-less `/auth/register`), in one
+   * transaction: uses up the address's verification mark, finds or creates its user, and registers them.
+   * 400 when the address is not (or no longer) verified, or already has a completed registration (then the
+   * mark stays); an account that signed in but never registered is completed.
+   */
+  async registerVerified(emailHash: string, profile: ProfileInput, consent: ConsentVersions): Promise<User> {
+    const changes = { ...registrationProfile(profile), ...this.#consentChanges(consent) };
+    const now = this.deps.clock.now();
+    const user = await this.deps.verifications.consume(emailHash, now, async (users) => {
+      const existing = await users.findOrCreate(emailHash, now);
+      if (isRegistrationComplete(existing)) throw badRequest(REGISTRATION_MESSAGES.alreadyRegistered);
+      return (await users.update(existing.id, changes))!;
+    });
+    if (!user) throw badRequest(REGISTRATION_MESSAGES.notVerified);
+    return user;
   }
 
   /** Changes the profile fields that are given (see `updatedProfile`). */

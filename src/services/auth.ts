@@ -3,22 +3,36 @@
  *
  * The e-mail address is only ever stored as an HMAC (`EMAIL_HASH_SECRET`), codes only as an HMAC bound to
  * that hash. Nothing a caller sees depends on whether an account exists: every code request gets the same
- * answer, every failed verification the same 401.
+ * answer, every failed verification the same 401. (The app's `/auth/login` says "register first" only to a
+ * caller who has just presented the address's correct code, which reveals nothing they do not know.)
+ *
+ * Two flows share the codes and their rules (single use, `MAX_CODE_ATTEMPTS` guesses, rate limits):
+ * - ours: `requestCode` → `verify`, which signs in and creates the account on the first sign-in;
+ * - the app's (v2.1.x, contract §4.1–4.5): `requestCode` → `confirmAddress` → `register`, or
+ *   `requestCode` → `login`; a proven address stays verified for `EMAIL_VERIFICATION_VALIDITY_MS`, which is
+ *   what lets the app's token-less `register` follow. Neither `confirmAddress` nor `login` creates a user.
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import type { Config } from '../config.js';
+import type { EmailVerificationRepository } from '../db/repositories/email-verifications.js';
 import type { UserRepository } from '../db/repositories/users.js';
 import type { VerificationCodeRepository } from '../db/repositories/verification-codes.js';
 import type { User } from '../db/schema.js';
-import { unauthorized, unprocessable } from '../errors.js';
+import { badRequest, notFound, unauthorized, unprocessable } from '../errors.js';
+import { isRegistrationComplete, type AccountService, type ConsentVersions } from './accounts.js';
 import type { Clock } from './clock.js';
 import type { Mailer } from './mailer.js';
-import { registrationProfile } from './profile.js';
+import { registrationProfile, type ProfileInput } from './profile.js';
 import { DAYS, HOURS, MINUTES, type Limit, type RateLimiter } from './rate-limiter.js';
-import type { AccessToken, TokenService } from './tokens.js';
+import { SESSION_MAX_AGE_MS, type AccessToken, type TokenService } from './tokens.js';
 
 export const CODE_VALIDITY_MS = 15 * MINUTES;
+/**
+ * How long an address proven in the app's flow may be registered without a token. Between the code and the
+ * registration the user fills in the profile form and the consent sheet: minutes.
+ */
+export const EMAIL_VERIFICATION_VALIDITY_MS = 60 * MINUTES;
 /** Guesses allowed per code; the code is dead after this many wrong ones, even for the right code. */
 export const MAX_CODE_ATTEMPTS = 5;
 
@@ -28,7 +42,12 @@ export const LOGIN_RATE_LIMITS = {
     { max: 10, windowMs: DAYS },
   ],
   codeRequestsPerIp: [{ max: 20, windowMs: HOURS }],
+  /** Every presented code: ours (`/auth/verify`) and the app's (`/verification/confirm`, `/auth/login`). */
   verificationsPerIp: [{ max: 30, windowMs: HOURS }],
+  /** The app's token-less `/auth/register`. */
+  registrationsPerIp: [{ max: 20, windowMs: HOURS }],
+  /** `/auth/refresh`, counted before the token is checked. */
+  refreshesPerIp: [{ max: 60, windowMs: HOURS }],
 } as const satisfies Record<string, Limit[]>;
 
 /** Rate-limit bucket names. Buckets keyed by an e-mail hash contain it, which is how erasure finds them. */
@@ -36,12 +55,24 @@ export const loginBuckets = {
   codeRequestsPerEmail: (emailHash: string) => `auth:request-code:email:${emailHash}`,
   codeRequestsPerIp: (ip: string) => `auth:request-code:ip:${ip}`,
   verificationsPerIp: (ip: string) => `auth:verify:ip:${ip}`,
+  registrationsPerIp: (ip: string) => `auth:register:ip:${ip}`,
+  refreshesPerIp: (ip: string) => `auth:refresh:ip:${ip}`,
 };
 
 export const CODE_SENT_MESSAGE = `A sign-in code has been sent to this address. It is valid for ${CODE_VALIDITY_MS / MINUTES} minutes.`;
 const INVALID_CODE = 'Invalid or expired code';
 const TOO_MANY_CODE_REQUESTS = 'Too many sign-in code requests. Please try again later.';
 const TOO_MANY_VERIFICATIONS = 'Too many sign-in attempts. Please try again later.';
+const TOO_MANY_REGISTRATIONS = 'Too many registrations. Please try again later.';
+const TOO_MANY_REFRESHES = 'Too many session renewals. Please try again later.';
+/** The app's flow (contract §4.2–4.5): its screens show these sentences. */
+export const APP_MESSAGES = {
+  invalidConfirmation: 'Invalid or expired verification code',
+  invalidLoginCode: 'Invalid verification code.',
+  /** Contains "register first", on which the app's login screen offers registration. */
+  noAccount: 'No account for this address. Please register first.',
+  sessionTooOld: 'Session too old to renew. Please sign in again.',
+} as const;
 
 /** The demo user's profile: plausible, complete, and obviously not a real hospital. */
 const DEMO_PROFILE = registrationProfile({
@@ -61,6 +92,8 @@ export interface AuthDeps {
   tokens: TokenService;
   users: UserRepository;
   codes: VerificationCodeRepository;
+  verifications: EmailVerificationRepository;
+  accounts: AccountService;
 }
 
 export interface SignIn {
@@ -104,23 +137,94 @@ export class AuthService {
 
   /** Exchanges a valid code for an access token, creating the user on their first sign-in. */
   async verify(rawEmail: string, rawCode: string, clientIp: string): Promise<SignIn> {
-    const { rateLimiter, codes, clock } = this.deps;
-    const email = normalizeEmail(rawEmail);
-    const code = normalizeCode(rawCode);
-    await rateLimiter.hit(loginBuckets.verificationsPerIp(clientIp), LOGIN_RATE_LIMITS.verificationsPerIp, TOO_MANY_VERIFICATIONS);
-    const emailHash = this.hashEmail(email);
-
-    if (this.#demo && this.#isDemo(emailHash)) {
-      if (!constantTimeEqual(code, this.#demo.code)) throw unauthorized(INVALID_CODE);
+    const { codes, clock } = this.deps;
+    const { emailHash, code } = await this.#presentCode(rawEmail, rawCode, clientIp);
+    if (this.#isDemo(emailHash)) {
+      if (!constantTimeEqual(code, this.#demo!.code)) throw unauthorized(INVALID_CODE);
       return this.#signIn(await this.ensureDemoUser());
     }
 
     const now = clock.now();
-    const stored = await codes.spendAttempt(emailHash, now, MAX_CODE_ATTEMPTS);
-    if (!stored || !constantTimeEqual(this.#hashCode(emailHash, code), stored.code)) throw unauthorized(INVALID_CODE);
+    const stored = await this.#spendAttempt(emailHash, code, now);
+    if (!stored) throw unauthorized(INVALID_CODE);
     const user = await codes.redeem(stored.id, emailHash, now);
     if (!user) throw unauthorized(INVALID_CODE);
     return this.#signIn(user);
+  }
+
+  /**
+   * The app's `/verification/confirm`: consumes a correct code and marks the address verified for
+   * `EMAIL_VERIFICATION_VALIDITY_MS`, without creating a user. Every failure is the same 400.
+   */
+  async confirmAddress(rawEmail: string, rawCode: string, clientIp: string): Promise<{ expiresAt: Date }> {
+    const { emailHash, code } = await this.#presentCode(rawEmail, rawCode, clientIp);
+    const { verifications, clock } = this.deps;
+    const now = clock.now();
+    const expiresAt = new Date(now.getTime() + EMAIL_VERIFICATION_VALIDITY_MS);
+    if (this.#isDemo(emailHash)) {
+      // The demo code is fixed, not stored: nothing to consume.
+      if (!constantTimeEqual(code, this.#demo!.code)) throw badRequest(APP_MESSAGES.invalidConfirmation);
+      await verifications.mark(emailHash, now, expiresAt);
+      return { expiresAt };
+    }
+    const stored = await this.#spendAttempt(emailHash, code, now);
+    if (!stored || !(await verifications.redeemCode(stored.id, emailHash, now, expiresAt))) {
+      throw badRequest(APP_MESSAGES.invalidConfirmation);
+    }
+    return { expiresAt };
+  }
+
+  /**
+   * The app's `/auth/login`: a correct code signs in a registered user. For an address without a completed
+   * registration it is 404 "register first", and the address is marked verified so that a token-less
+   * `register` can follow. The code is consumed either way; no user is ever created.
+   */
+  async login(rawEmail: string, rawCode: string, clientIp: string): Promise<SignIn> {
+    const { emailHash, code } = await this.#presentCode(rawEmail, rawCode, clientIp);
+    const { codes, verifications, users, clock } = this.deps;
+    if (this.#isDemo(emailHash)) {
+      if (!constantTimeEqual(code, this.#demo!.code)) throw unauthorized(APP_MESSAGES.invalidLoginCode);
+      return this.#signIn(await this.ensureDemoUser());
+    }
+    const now = clock.now();
+    const stored = await this.#spendAttempt(emailHash, code, now);
+    if (!stored) throw unauthorized(APP_MESSAGES.invalidLoginCode);
+    const user = await users.findByEmailHash(emailHash);
+    if (user && isRegistrationComplete(user)) {
+      // Of several callers presenting the right code at once, exactly one signs in.
+      if (!(await codes.consume(stored.id))) throw unauthorized(APP_MESSAGES.invalidLoginCode);
+      return this.#signIn(user);
+    }
+    if (!(await verifications.redeemCode(stored.id, emailHash, now, new Date(now.getTime() + EMAIL_VERIFICATION_VALIDITY_MS)))) {
+      throw unauthorized(APP_MESSAGES.invalidLoginCode);
+    }
+    throw notFound(APP_MESSAGES.noAccount);
+  }
+
+  /**
+   * The app's token-less `/auth/register`: completes the account of an address verified within the last
+   * `EMAIL_VERIFICATION_VALIDITY_MS` (creating the user, or completing one that signed in through our
+   * `/auth/verify` but never registered) and signs in. The profile is checked first (422), then the mark.
+   */
+  async register(rawEmail: string, profile: ProfileInput, consent: ConsentVersions, clientIp: string): Promise<SignIn> {
+    const email = normalizeEmail(rawEmail);
+    await this.deps.rateLimiter.hit(loginBuckets.registrationsPerIp(clientIp), LOGIN_RATE_LIMITS.registrationsPerIp, TOO_MANY_REGISTRATIONS);
+    return this.#signIn(await this.deps.accounts.registerVerified(this.hashEmail(email), profile, consent));
+  }
+
+  /**
+   * A fresh token for the bearer of a valid one, keeping its `auth_time` (so the expiry stays capped at
+   * `auth_time + SESSION_MAX_AGE_MS`). Counted per client before the token is looked at.
+   */
+  async refresh(token: string | null, clientIp: string): Promise<SignIn> {
+    const { rateLimiter, tokens, users, clock } = this.deps;
+    await rateLimiter.hit(loginBuckets.refreshesPerIp(clientIp), LOGIN_RATE_LIMITS.refreshesPerIp, TOO_MANY_REFRESHES);
+    if (token === null) throw unauthorized('Not authenticated');
+    const { userId, authTime } = await tokens.claims(token);
+    const user = await users.findById(userId);
+    if (!user) throw unauthorized('Invalid or expired token');
+    if (clock.now().getTime() >= authTime.getTime() + SESSION_MAX_AGE_MS) throw unauthorized(APP_MESSAGES.sessionTooOld);
+    return { token: await tokens.issue(user.id, authTime), user };
   }
 
   /** The user an access token belongs to; 401 for an invalid token or a user that no longer exists. */
@@ -155,8 +259,27 @@ export class AuthService {
     return this.deps.codes.purgeExpired(this.deps.clock.now());
   }
 
+  /** Deletes expired marks of verified addresses; for the daily maintenance job. */
+  async purgeExpiredVerifications(): Promise<number> {
+    return this.deps.verifications.purgeExpired(this.deps.clock.now());
+  }
+
   #isDemo(emailHash: string): boolean {
     return this.#demo !== null && this.#demo.emailHash === emailHash;
+  }
+
+  /** Checks the input and counts the attempt per client, as every presented code is. */
+  async #presentCode(rawEmail: string, rawCode: string, clientIp: string): Promise<{ emailHash: string; code: string }> {
+    const email = normalizeEmail(rawEmail);
+    const code = normalizeCode(rawCode);
+    await this.deps.rateLimiter.hit(loginBuckets.verificationsPerIp(clientIp), LOGIN_RATE_LIMITS.verificationsPerIp, TOO_MANY_VERIFICATIONS);
+    return { emailHash: this.hashEmail(email), code };
+  }
+
+  /** Spends one guess on the address's live code; the stored code when `code` is it, else undefined. */
+  async #spendAttempt(emailHash: string, code: string, now: Date): Promise<{ id: string } | undefined> {
+    const stored = await this.deps.codes.spendAttempt(emailHash, now, MAX_CODE_ATTEMPTS);
+    return stored && constantTimeEqual(this.#hashCode(emailHash, code), stored.code) ? stored : undefined;
   }
 
   #hashCode(emailHash: string, code: string): string {

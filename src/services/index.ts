@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
+import { EmailVerificationRepository } from '../db/repositories/email-verifications.js';
 import { AdminStatsRepository } from '../db/repositories/admin-stats.js';
 import { FeedbackRepository } from '../db/repositories/feedback.js';
 import { FinalizedWeekRepository } from '../db/repositories/finalized-weeks.js';
@@ -44,6 +45,15 @@ export function createServices({ config, database, clock, logger = consoleLogger
   const rateLimiter = new RateLimiter(new RateLimitRepository(database.db), clock);
   const users = new UserRepository(database.db);
   const tokens = new TokenService(config.secretKey, clock);
+  const verifications = new EmailVerificationRepository(database.db);
+  const accounts = new AccountService({
+    config,
+    clock,
+    logger,
+    users,
+    verifications,
+    personalData: new PersonalDataRepository(database.db),
+  });
   const auth = new AuthService({
     config,
     clock,
@@ -52,8 +62,9 @@ export function createServices({ config, database, clock, logger = consoleLogger
     users,
     mailer: createMailer(config, logger),
     codes: new VerificationCodeRepository(database.db),
+    verifications,
+    accounts,
   });
-  const accounts = new AccountService({ config, clock, logger, users, personalData: new PersonalDataRepository(database.db) });
   const finalizedWeekRepository = new FinalizedWeekRepository(database.db);
   const finalizedWeeks = new FinalizedWeekService({ config, clock, weeks: finalizedWeekRepository });
   const workEvents = new WorkEventService({
@@ -95,6 +106,7 @@ export function createServices({ config, database, clock, logger = consoleLogger
   maintenance.register('aggregation', () => aggregation.run({ trigger: 'schedule' }));
   maintenance.register('rate-limit purge', () => rateLimiter.purgeExpired());
   maintenance.register('expired login codes purge', () => auth.purgeExpiredCodes());
+  maintenance.register('expired e-mail verifications purge', () => auth.purgeExpiredVerifications());
   maintenance.register('feedback retention purge', () => feedback.purgeExpired());
 
   return { rateLimiter, tokens, auth, accounts, socialAuth, workEvents, finalizedWeeks, statistics, aggregation, feedback, adminDashboard, maintenance };

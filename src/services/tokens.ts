@@ -1,6 +1,8 @@
 /**
- * Access tokens: JWTs signed with HS256 and `SECRET_KEY`, claims `sub` (user id), `iat`, `exp` (30 days) and
- * `typ: "access"`. Verification pins the algorithm, so `alg: none` and every other algorithm are refused.
+ * Access tokens: JWTs signed with HS256 and `SECRET_KEY`, claims `sub` (user id), `iat`, `exp` (30 days),
+ * `typ: "access"` and `auth_time` (Unix seconds of the last interactive sign-in, carried unchanged through
+ * refreshes; tokens issued before it existed count their `iat`). Verification pins the algorithm, so
+ * `alg: none` and every other algorithm are refused.
  *
  * Verifying a signature costs tens of microseconds, which matters at thousands of requests per second. A
  * token that verified once is therefore remembered (keyed by its full text, signature included) until it
@@ -12,6 +14,11 @@ import { unauthorized } from '../errors.js';
 import type { Clock } from './clock.js';
 
 export const ACCESS_TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
+/**
+ * How long a chain of refreshes may run after an interactive sign-in: no token expires later than this
+ * after its `auth_time`, and past it a session cannot be renewed (the user signs in again).
+ */
+export const SESSION_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
 const ALGORITHM = 'HS256';
 const TOKEN_TYPE = 'access';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -23,8 +30,14 @@ export interface AccessToken {
   expiresAt: Date;
 }
 
-interface VerifiedToken {
+/** What a valid token says. */
+export interface TokenClaims {
   userId: string;
+  /** The last interactive sign-in (`auth_time`, else `iat` for tokens issued before `auth_time` existed). */
+  authTime: Date;
+}
+
+interface VerifiedToken extends TokenClaims {
   expiresAtMs: number;
 }
 
@@ -43,10 +56,15 @@ export class TokenService {
     ]);
   }
 
-  async issue(userId: string): Promise<AccessToken> {
+  /**
+   * A token for `userId`. `authTime` is the interactive sign-in the session started with: now (the default)
+   * for a sign-in, the old token's for a refresh. The expiry is capped at `authTime + SESSION_MAX_AGE_MS`.
+   */
+  async issue(userId: string, authTime?: Date): Promise<AccessToken> {
     const issuedAt = Math.floor(this.clock.now().getTime() / 1000);
-    const expiresAt = issuedAt + ACCESS_TOKEN_LIFETIME_MS / 1000;
-    const token = await new SignJWT({ typ: TOKEN_TYPE })
+    const authTimeS = authTime === undefined ? issuedAt : Math.floor(authTime.getTime() / 1000);
+    const expiresAt = Math.min(issuedAt + ACCESS_TOKEN_LIFETIME_MS / 1000, authTimeS + SESSION_MAX_AGE_MS / 1000);
+    const token = await new SignJWT({ typ: TOKEN_TYPE, auth_time: authTimeS })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setSubject(userId)
       .setIssuedAt(issuedAt)
@@ -57,10 +75,15 @@ export class TokenService {
 
   /** The user id of a valid access token; throws 401 for anything else. */
   async verify(token: string): Promise<string> {
+    return (await this.claims(token)).userId;
+  }
+
+  /** The claims of a valid access token; throws 401 for anything else. */
+  async claims(token: string): Promise<TokenClaims> {
     const now = this.clock.now();
     const known = this.#verified.get(token);
     if (known) {
-      if (known.expiresAtMs > now.getTime()) return known.userId;
+      if (known.expiresAtMs > now.getTime()) return { userId: known.userId, authTime: known.authTime };
       this.#verified.delete(token);
       throw invalidToken();
     }
@@ -76,8 +99,11 @@ export class TokenService {
       throw invalidToken();
     }
     if (payload.typ !== TOKEN_TYPE || typeof payload.sub !== 'string' || !UUID.test(payload.sub)) throw invalidToken();
-    this.#remember(token, { userId: payload.sub, expiresAtMs: payload.exp! * 1000 });
-    return payload.sub;
+    const authTimeS = payload.auth_time ?? payload.iat!;
+    if (typeof authTimeS !== 'number' || !Number.isFinite(authTimeS)) throw invalidToken();
+    const claims = { userId: payload.sub, authTime: new Date(authTimeS * 1000) };
+    this.#remember(token, { ...claims, expiresAtMs: payload.exp! * 1000 });
+    return claims;
   }
 
   #remember(token: string, verified: VerifiedToken): void {

@@ -36,11 +36,12 @@ describe(`bearer authentication (${backend})`, () => {
     new SignJWT(claims).setProtectedHeader({ alg, typ: 'JWT' }).sign(secret);
   const now = () => Math.floor(t.clock.now().getTime() / 1000);
 
-  test('tokens are HS256 with sub, iat, exp (30 days) and typ "access"', async () => {
+  test('tokens are HS256 with sub, iat, exp (30 days), typ "access" and auth_time', async () => {
     const { token, user } = await createRegisteredUser(t);
     assert.deepEqual(decodeProtectedHeader(token), { alg: 'HS256', typ: 'JWT' });
     const claims = decodeJwt(token);
-    assert.deepEqual(Object.keys(claims).sort(), ['exp', 'iat', 'sub', 'typ']);
+    assert.deepEqual(Object.keys(claims).sort(), ['auth_time', 'exp', 'iat', 'sub', 'typ']);
+    assert.equal(claims.auth_time, now(), 'a fresh sign-in');
     assert.equal(claims.sub, user.id);
     assert.equal(claims.typ, 'access');
     assert.equal(claims.iat, now());

@@ -247,5 +247,34 @@ export const ENDPOINTS: Endpoint[] = [
   },
   { method: 'GET', path: '/stats/summary', credentials: 'none' },
   { method: 'GET', path: '/auth/me/privacy', credentials: 'user' },
+
+  // The app's paths (src/routes/app-auth.ts). The token-less POST /auth/register shares its path with ours
+  // above; which one answers depends on the Authorization header, which the suite varies.
+  { method: 'POST', path: '/verification/request', credentials: 'none', body: { fields: { email }, required: ['email'] } },
+  { method: 'POST', path: '/verification/confirm', credentials: 'none', body: { fields: { email, code: sixDigits }, required: ['email', 'code'] } },
+  {
+    method: 'POST',
+    path: '/auth/register',
+    credentials: 'none',
+    body: {
+      fields: {
+        ...profile,
+        email,
+        specialty: fc.constantFrom(...SPECIALTY_KEYS),
+        role_level: fc.constantFrom(...SENIORITY_CODES, 'not_specified'),
+        terms_version: version,
+        privacy_version: version,
+      },
+      required: ['email', 'hospital_id', 'specialty', 'role_level', 'profession', 'terms_version', 'privacy_version'],
+    },
+  },
+  { method: 'POST', path: '/auth/login', credentials: 'none', body: { fields: { email, code: sixDigits }, required: ['email', 'code'] } },
+  { method: 'POST', path: '/auth/refresh', credentials: 'user' },
+  {
+    method: 'PATCH',
+    path: '/auth/me/profile',
+    credentials: 'user',
+    body: { fields: { ...profile, specialty: fc.constantFrom(...SPECIALTY_KEYS), role_level: fc.constantFrom(...SENIORITY_CODES, 'not_specified') }, required: [] },
+  },
   { method: 'GET', path: '/', credentials: 'none' },
 ];

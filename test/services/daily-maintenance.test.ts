@@ -49,6 +49,7 @@ describe(`daily maintenance (${backend})`, () => {
       'aggregation',
       'rate-limit purge',
       'expired login codes purge',
+      'expired e-mail verifications purge',
       'feedback retention purge',
     ]);
     const outcomes = await t.app.services.maintenance.runAll();

@@ -42,6 +42,13 @@ export class PersonalDataRepository {
         .select(['created_at', 'expires_at', 'failed_attempts as attempts'])
         .where('email_hash', '=', user.email_hash)
         .execute(),
+      // An address proven in the app's flow (`/verification/confirm`), waiting for its registration.
+      pending_email_verification:
+        (await db
+          .selectFrom('email_verifications')
+          .select(['verified_at', 'expires_at'])
+          .where('email_hash', '=', user.email_hash)
+          .executeTakeFirst()) ?? null,
       // Code requests are counted per e-mail hash for rate limiting (kept at most a day).
       login_code_requests: (
         await db.selectFrom('rate_limit_hits').select('hit_at').where('bucket', 'like', emailHashBuckets(user)).orderBy('hit_at').execute()
@@ -51,7 +58,8 @@ export class PersonalDataRepository {
 
   /**
    * Removes the user and everything linked to them in one transaction: the user row (work events and every
-   * other user-linked table follow by ON DELETE CASCADE), pending login codes and rate-limit records kept
+   * other user-linked table follow by ON DELETE CASCADE), pending login codes, the address's verification
+   * mark and rate-limit records kept
    * under the e-mail hash. Published statistics are anonymous and stay. False when there was nothing to
    * delete (already erased, or the demo user, which is never erased).
    */
@@ -60,6 +68,7 @@ export class PersonalDataRepository {
       const deleted = await trx.deleteFrom('users').where('id', '=', user.id).where('is_demo', '=', false).executeTakeFirst();
       if (Number(deleted.numDeletedRows) !== 1) return false;
       await trx.deleteFrom('verification_codes').where('email_hash', '=', user.email_hash).execute();
+      await trx.deleteFrom('email_verifications').where('email_hash', '=', user.email_hash).execute();
       await trx.deleteFrom('rate_limit_hits').where('bucket', 'like', emailHashBuckets(user)).execute();
       return true;
     });

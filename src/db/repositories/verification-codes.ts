@@ -76,6 +76,12 @@ export class VerificationCodeRepository {
     });
   }
 
+  /** Consumes a code without touching users; false when it was consumed already. */
+  async consume(id: string): Promise<boolean> {
+    const consumed = await this.db.deleteFrom('verification_codes').where('id', '=', id).executeTakeFirst();
+    return Number(consumed.numDeletedRows) === 1;
+  }
+
   async purgeExpired(now: Date): Promise<number> {
     const result = await this.db.deleteFrom('verification_codes').where('expires_at', '<=', now.toISOString()).executeTakeFirst();
     return Number(result.numDeletedRows);
