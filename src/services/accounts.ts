@@ -114,7 +114,7 @@ export class AccountService {
    * mark stays); an account that signed in but never registered is completed.
    */
   async registerVerified(emailHash: string, profile: ProfileInput, consent: ConsentVersions): Promise<User> {
-    const changes = { ...registrationProfile(profile), ...this.#consentChanges(consent) };
+    const changes = this.registrationColumns(profile, consent);
     const now = this.deps.clock.now();
     const user = await this.deps.verifications.consume(emailHash, now, async (users) => {
       const existing = await users.findOrCreate(emailHash, now);
