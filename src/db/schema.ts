@@ -10,7 +10,25 @@
  */
 import type { ColumnType, Generated, Selectable, SqlBool } from 'kysely';
 
-export interface UsersTable {
+/**
+ * The profile columns, on users and, as the profile when a week was sent, on finalized weeks. Legacy fields of
+ * the app: `hospital_id` free text, `specialty` the department group, `role_level` the seniority
+ * (`not_specified` when nothing was chosen); the rest is the app's vocabulary (src/services/taxonomy.ts).
+ */
+export interface ProfileColumns {
+  hospital_id: string | null;
+  specialty: string | null;
+  role_level: string | null;
+  state_code: string | null;
+  profession: string | null;
+  seniority: string | null;
+  department_group: string | null;
+  specialization_code: string | null;
+  /** An id of the app's hospital directory; null for "other / not listed". Not checked against any list. */
+  hospital_ref_id: number | null;
+}
+
+export interface UsersTable extends ProfileColumns {
   id: string;
   /**
    * HMAC of the e-mail address. Accounts made through Apple or Google sign-in have no address: theirs is
@@ -18,20 +36,6 @@ export interface UsersTable {
    * in to them.
    */
   email_hash: string;
-  /** Legacy fields of the app: free text, `not_specified` when the user chose nothing. */
-  hospital_id: string | null;
-  /** The department group (or `not_specified`): what the app sends and queries statistics with. */
-  specialty: string | null;
-  /** The seniority (or `not_specified`). */
-  role_level: string | null;
-  state_code: string | null;
-  /** The app's profile vocabulary (src/services/taxonomy.ts). */
-  profession: string | null;
-  seniority: string | null;
-  department_group: string | null;
-  specialization_code: string | null;
-  /** An id of the app's hospital directory; null for "other / not listed". Not checked against any list. */
-  hospital_ref_id: number | null;
   country_code: ColumnType<string, string | undefined, string>;
   created_at: string;
   terms_accepted_version: string | null;
@@ -150,7 +154,7 @@ export interface FeedbackTable {
 }
 
 /** One confirmed ISO week sent by the app; unique per user and `week_start`. */
-export interface FinalizedWeeksTable {
+export interface FinalizedWeeksTable extends ProfileColumns {
   id: string;
   user_id: string;
   /** The Monday, YYYY-MM-DD. */
@@ -160,17 +164,7 @@ export interface FinalizedWeeksTable {
   /** Hundredths of an hour: the app sends hours with two decimals, so they read back exactly. */
   planned_centihours: number;
   actual_centihours: number;
-  /** The profile when the week was sent. */
-  hospital_id: string | null;
-  specialty: string | null;
-  role_level: string | null;
-  state_code: string | null;
   country_code: string;
-  profession: string | null;
-  seniority: string | null;
-  department_group: string | null;
-  specialization_code: string | null;
-  hospital_ref_id: number | null;
   finalized_at: string;
 }
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { MAX_WEEK_HOURS } from '../services/finalized-weeks.js';
 import { DEFAULT_PAGE_SIZE, FIRST_DATE, MAX_PAGE_SIZE } from '../services/work-events.js';
+import { profileSnapshotProperties } from './profile-schemas.js';
 import { Offset, bearerSecurity, errorResponses } from './shared-schemas.js';
 
 const Hours = (what: string) =>
@@ -12,7 +13,6 @@ const Hours = (what: string) =>
     maximum: MAX_WEEK_HOURS,
     description: `${what} hours of the whole week, 0 to ${MAX_WEEK_HOURS}, at most two decimals (e.g. 37.33 or 40)`,
   });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const FinalizedWeek = Type.Object({
   finalized_week_id: Type.String({ format: 'uuid' }),
@@ -20,16 +20,7 @@ const FinalizedWeek = Type.Object({
   week_end: Type.String({ format: 'date', description: 'The Sunday (week_start + 6)' }),
   planned_hours: Type.Number({ description: 'As sent' }),
   actual_hours: Type.Number({ description: 'As sent' }),
-  hospital_id: Nullable(Type.String()),
-  specialty: Nullable(Type.String()),
-  role_level: Nullable(Type.String()),
-  state_code: Nullable(Type.String()),
-  country_code: Type.String(),
-  profession: Nullable(Type.String()),
-  seniority: Nullable(Type.String()),
-  department_group: Nullable(Type.String()),
-  specialization_code: Nullable(Type.String()),
-  hospital_ref_id: Nullable(Type.Integer()),
+  ...profileSnapshotProperties,
   finalized_at: Type.String({ format: 'date-time' }),
 }, { description: 'The week with the profile as it was when the week was sent' });
 

@@ -30,9 +30,8 @@ export const profileProperties = {
 
 export const ConsentVersion = Type.String({ minLength: 1, maxLength: 32, description: 'Version of the accepted document, e.g. "2026-05"' });
 
-/** The user object (the app's `UserOut`): every key present, null where unset. */
-export const UserBody = Type.Object({
-  user_id: Type.String({ format: 'uuid' }),
+/** The stored profile as answers show it (the user object, a finalized week's snapshot): null where unset. */
+export const profileSnapshotProperties = {
   hospital_id: Nullable(Type.String()),
   specialty: Nullable(Type.String()),
   role_level: Nullable(Type.String()),
@@ -43,6 +42,12 @@ export const UserBody = Type.Object({
   department_group: Nullable(Type.String()),
   specialization_code: Nullable(Type.String()),
   hospital_ref_id: Nullable(Type.Integer()),
+};
+
+/** The user object (the app's `UserOut`): every key present, null where unset. */
+export const UserBody = Type.Object({
+  user_id: Type.String({ format: 'uuid' }),
+  ...profileSnapshotProperties,
   created_at: Type.String({ format: 'date-time' }),
   terms_accepted_version: Nullable(Type.String()),
   privacy_accepted_version: Nullable(Type.String()),

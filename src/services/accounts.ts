@@ -9,7 +9,7 @@ import type { User } from '../db/schema.js';
 import { badRequest, forbidden, unauthorized, unprocessable } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
-import { registrationProfile, updatedProfile, type ProfileInput } from './profile.js';
+import { profileSnapshot, registrationProfile, updatedProfile, type ProfileInput, type ProfileSnapshot } from './profile.js';
 import { isSocialAccount } from './social-auth.js';
 
 export interface ConsentVersions {
@@ -21,18 +21,8 @@ export interface ConsentVersions {
  * The user as the API shows it (the app's `UserOut`, contract §3): every key present, null where unset;
  * never the e-mail address or its hash.
  */
-export interface UserView {
+export interface UserView extends ProfileSnapshot {
   user_id: string;
-  hospital_id: string | null;
-  specialty: string | null;
-  role_level: string | null;
-  state_code: string | null;
-  country_code: string;
-  profession: string | null;
-  seniority: string | null;
-  department_group: string | null;
-  specialization_code: string | null;
-  hospital_ref_id: number | null;
   created_at: string;
   terms_accepted_version: string | null;
   privacy_accepted_version: string | null;
@@ -72,16 +62,7 @@ export class AccountService {
     const { currentTermsVersion, currentPrivacyVersion } = this.deps.config;
     return {
       user_id: user.id,
-      hospital_id: user.hospital_id,
-      specialty: user.specialty,
-      role_level: user.role_level,
-      state_code: user.state_code,
-      country_code: user.country_code,
-      profession: user.profession,
-      seniority: user.seniority,
-      department_group: user.department_group,
-      specialization_code: user.specialization_code,
-      hospital_ref_id: user.hospital_ref_id,
+      ...profileSnapshot(user),
       created_at: user.created_at,
       terms_accepted_version: user.terms_accepted_version,
       privacy_accepted_version: user.privacy_accepted_version,

@@ -13,6 +13,7 @@ import type { FinalizedWeek, User } from '../db/schema.js';
 import { badRequest, conflict, unprocessable } from '../errors.js';
 import { dateInZone, type Clock } from './clock.js';
 import { addDays } from './periods.js';
+import { profileSnapshot, type ProfileSnapshot } from './profile.js';
 import { FIRST_DATE } from './work-events.js';
 
 /** The hours of a whole week; the app never sends more in practice. */
@@ -25,22 +26,12 @@ export interface FinalizedWeekInput {
 }
 
 /** The week as the app receives it (and as GET and the data export list it). */
-export interface FinalizedWeekView {
+export interface FinalizedWeekView extends ProfileSnapshot {
   finalized_week_id: string;
   week_start: string;
   week_end: string;
   planned_hours: number;
   actual_hours: number;
-  hospital_id: string | null;
-  specialty: string | null;
-  role_level: string | null;
-  state_code: string | null;
-  country_code: string;
-  profession: string | null;
-  seniority: string | null;
-  department_group: string | null;
-  specialization_code: string | null;
-  hospital_ref_id: number | null;
   finalized_at: string;
 }
 
@@ -74,16 +65,7 @@ export class FinalizedWeekService {
       week_end: weekEnd,
       planned_centihours: planned,
       actual_centihours: actual,
-      hospital_id: user.hospital_id,
-      specialty: user.specialty,
-      role_level: user.role_level,
-      state_code: user.state_code,
-      country_code: user.country_code,
-      profession: user.profession,
-      seniority: user.seniority,
-      department_group: user.department_group,
-      specialization_code: user.specialization_code,
-      hospital_ref_id: user.hospital_ref_id,
+      ...profileSnapshot(user),
       finalized_at: this.deps.clock.now().toISOString(),
     });
     if (!stored) throw conflict(`Week starting ${input.week_start} has already been finalized.`);
@@ -115,16 +97,7 @@ export function toFinalizedWeekView(week: FinalizedWeek): FinalizedWeekView {
     // An exact division of integers: 3733 / 100 is the same double as the 37.33 the app sent.
     planned_hours: week.planned_centihours / 100,
     actual_hours: week.actual_centihours / 100,
-    hospital_id: week.hospital_id,
-    specialty: week.specialty,
-    role_level: week.role_level,
-    state_code: week.state_code,
-    country_code: week.country_code,
-    profession: week.profession,
-    seniority: week.seniority,
-    department_group: week.department_group,
-    specialization_code: week.specialization_code,
-    hospital_ref_id: week.hospital_ref_id,
+    ...profileSnapshot(week),
     finalized_at: week.finalized_at,
   };
 }

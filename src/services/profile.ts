@@ -7,7 +7,7 @@
  * so the statistics cell a person counts in (their department group) and the cell the app asks for (their
  * `specialty`) are always the same.
  */
-import type { User } from '../db/schema.js';
+import type { ProfileColumns, User } from '../db/schema.js';
 import { unprocessable } from '../errors.js';
 import {
   NOT_SPECIFIED,
@@ -34,17 +34,14 @@ export interface ProfileInput {
   role_level?: string;
 }
 
-/** The stored profile columns. */
-export interface ProfileColumns {
-  profession: string | null;
-  seniority: string | null;
-  department_group: string | null;
-  specialization_code: string | null;
-  state_code: string | null;
-  hospital_ref_id: number | null;
-  hospital_id: string | null;
-  specialty: string | null;
-  role_level: string | null;
+/** The stored profile columns; with the country, what the user object and a finalized week show. */
+export type { ProfileColumns };
+export type ProfileSnapshot = ProfileColumns & { country_code: string };
+
+/** The profile fields of a user (or of a stored snapshot), e.g. to store with a finalized week. */
+export function profileSnapshot(row: ProfileSnapshot): ProfileSnapshot {
+  const snapshot = Object.fromEntries(PROFILE_COLUMNS.map((column) => [column, row[column]])) as unknown as ProfileColumns;
+  return { ...snapshot, country_code: row.country_code };
 }
 
 export const PROFILE_COLUMNS = [
@@ -75,7 +72,7 @@ export function registrationProfile(input: ProfileInput): ProfileColumns {
  * null), absent keys keep it. A stored seniority that does not fit a changed profession is cleared.
  */
 export function updatedProfile(user: User, input: ProfileInput): ProfileColumns {
-  const current = Object.fromEntries(PROFILE_COLUMNS.map((column) => [column, user[column]])) as unknown as ProfileColumns;
+  const { country_code: _, ...current } = profileSnapshot(user);
   return settle(current, input);
 }
 
