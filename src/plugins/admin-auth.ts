@@ -5,7 +5,10 @@
  * - Without `ADMIN_PASSWORD` every protected endpoint answers 503 and the rest of the service runs on.
  * - Wrong credentials count against a per-IP limit in the database (10 per 15 minutes, shared by every
  *   server process); once reached, even the right password gets 429 until the window has moved, so the
- *   password cannot be guessed at speed. The limit is checked before the credentials.
+ *   password cannot be guessed at speed. Every attempt with credentials is recorded *before* they are
+ *   compared and counted after its own record (the rate limiter's `hit`), so however many guesses arrive at
+ *   once, at most 10 are ever compared; the record of a right attempt is dropped again, so only failures
+ *   count.
  * - Username and password are compared as SHA-256 digests with `timingSafeEqual`: equal-length inputs, so
  *   neither their content nor their length shows in the response time.
  */
@@ -16,6 +19,8 @@ import { MINUTES } from '../services/rate-limiter.js';
 
 export const ADMIN_REALM = 'Open Working Hours admin';
 export const ADMIN_FAILED_LOGIN_LIMIT = { max: 10, windowMs: 15 * MINUTES };
+
+const TOO_MANY_FAILURES = 'Too many failed admin logins, please try again later';
 
 export type AdminAuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -46,17 +51,22 @@ export function installAdminAuth(app: FastifyInstance): void {
     if (expectedPassword === null) throw serviceUnavailable('Admin dashboard disabled');
 
     const bucket = `admin-login:${request.ip}`;
-    await limiter.check(bucket, [ADMIN_FAILED_LOGIN_LIMIT], 'Too many failed admin logins, please try again later');
-
     const credentials = parseBasicAuth(request.headers.authorization);
-    // No credentials at all is how every browser starts (it asks the user after this 401): not a failure.
-    if (!credentials) throw challenge('Admin credentials required');
+    if (!credentials) {
+      // No credentials at all is how every browser starts (it asks the user after this 401): not a failure,
+      // so it is not recorded; a locked address still learns that it is locked.
+      await limiter.check(bucket, [ADMIN_FAILED_LOGIN_LIMIT], TOO_MANY_FAILURES);
+      throw challenge('Admin credentials required');
+    }
 
+    const attempt = await limiter.hit(bucket, [ADMIN_FAILED_LOGIN_LIMIT], TOO_MANY_FAILURES);
     const userOk = timingSafeEqual(digest(credentials.username), expectedUser);
     const passwordOk = timingSafeEqual(digest(credentials.password), expectedPassword);
-    if (userOk && passwordOk) return;
+    if (userOk && passwordOk) {
+      await limiter.release(attempt);
+      return;
+    }
 
-    await limiter.record(bucket);
     request.log.warn({ ip: request.ip }, 'admin login failed');
     throw challenge('Invalid admin credentials');
   };

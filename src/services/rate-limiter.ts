@@ -28,8 +28,11 @@ export class RateLimiter {
     private readonly clock: Clock,
   ) {}
 
-  /** Records one hit on `bucket`; throws 429 with `Retry-After` when any of `limits` is exceeded. */
-  async hit(bucket: string, limits: Limit[], detail?: string): Promise<void> {
+  /**
+   * Records one hit on `bucket`; throws 429 with `Retry-After` when any of `limits` is exceeded. Returns the
+   * hit's id, so that a caller who counts only failures can `release` it once the attempt succeeded.
+   */
+  async hit(bucket: string, limits: Limit[], detail?: string): Promise<string> {
     const now = this.clock.now();
     const id = await this.repository.insertHit(bucket, now);
     for (const limit of limits) {
@@ -41,6 +44,12 @@ export class RateLimiter {
         throw tooManyRequests((freeAt - now.getTime()) / 1000, detail);
       }
     }
+    return id;
+  }
+
+  /** Removes a hit recorded by `hit` (e.g. an admin login that turned out to be right). */
+  async release(id: string): Promise<void> {
+    await this.repository.deleteHit(id);
   }
 
   /** Checks without recording: throws 429 when `bucket` is already at any of its limits. */
@@ -53,11 +62,6 @@ export class RateLimiter {
         throw tooManyRequests((freeAt - now.getTime()) / 1000, detail);
       }
     }
-  }
-
-  /** Records a hit without checking (e.g. a failed admin login that counts against a later `check`). */
-  async record(bucket: string): Promise<void> {
-    await this.repository.insertHit(bucket, this.clock.now());
   }
 
   async purgeExpired(): Promise<number> {

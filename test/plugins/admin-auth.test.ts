@@ -100,6 +100,29 @@ describe(`admin authentication (${backend})`, () => {
       assert.equal((await get('/admin/data', right, ip)).statusCode, 200);
     });
 
+    test('100 wrong logins sent at once: at most 10 are evaluated (401), the rest 429', async () => {
+      const ip = '203.0.113.20';
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => get('/admin/data', basicAuth('operator', `parallel-guess-${i}`), ip)),
+      );
+      const statuses = answers.map((res) => res.statusCode);
+      const unauthorized = statuses.filter((s) => s === 401).length;
+      assert.ok(unauthorized <= 10, `${unauthorized} wrong passwords were compared`);
+      assert.equal(statuses.filter((s) => s === 429).length, 100 - unauthorized);
+      // Refused guesses are not kept (Retry-After stays truthful), so under a race fewer than 10 may have been
+      // compared; the rest of the 10 can follow, and not one more.
+      for (let i = unauthorized; i < 10; i++) assert.equal((await get('/admin/data', basicAuth('operator', `late-${i}`), ip)).statusCode, 401);
+      assert.equal((await get('/admin/data', right, ip)).statusCode, 429, 'after 10 compared guesses the address is locked');
+    });
+
+    test('a successful login between failures leaves the count of failures as it was', async () => {
+      const ip = '203.0.113.21';
+      for (let i = 0; i < 9; i++) assert.equal((await get('/admin/data', basicAuth('operator', `g-${i}`), ip)).statusCode, 401);
+      for (let i = 0; i < 5; i++) assert.equal((await get('/admin/data', right, ip)).statusCode, 200);
+      assert.equal((await get('/admin/data', basicAuth('operator', 'tenth'), ip)).statusCode, 401);
+      assert.equal((await get('/admin/data', right, ip)).statusCode, 429);
+    });
+
     test('successful logins do not count against the limit', async () => {
       for (let i = 0; i < 15; i++) assert.equal((await get('/admin/logs', right, '203.0.113.9')).statusCode, 200);
     });
