@@ -15,7 +15,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, serviceUnavailable } from '../errors.js';
-import { MINUTES } from '../services/rate-limiter.js';
+import { clientKey, MINUTES } from '../services/rate-limiter.js';
 
 export const ADMIN_REALM = 'Open Working Hours admin';
 export const ADMIN_FAILED_LOGIN_LIMIT = { max: 10, windowMs: 15 * MINUTES };
@@ -50,7 +50,7 @@ export function installAdminAuth(app: FastifyInstance): void {
     reply.header('cache-control', 'no-store');
     if (expectedPassword === null) throw serviceUnavailable('Admin dashboard disabled');
 
-    const bucket = `admin-login:${request.ip}`;
+    const bucket = `admin-login:${clientKey(request.ip)}`;
     const credentials = parseBasicAuth(request.headers.authorization);
     if (!credentials) {
       // No credentials at all is how every browser starts (it asks the user after this 401): not a failure,

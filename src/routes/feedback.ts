@@ -18,7 +18,7 @@ import {
   LOCATIONS_DETAILS_MAX,
   RECENT_EVENTS_MAX,
 } from '../services/feedback.js';
-import { HOURS } from '../services/rate-limiter.js';
+import { clientKey, HOURS } from '../services/rate-limiter.js';
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description?: string) =>
   Type.Union([schema, Type.Null()], description === undefined ? {} : { description });
@@ -136,7 +136,7 @@ export default async function feedbackRoutes(app: FastifyInstance): Promise<void
     },
     async (request, reply) => {
       await app.services.rateLimiter.hit(
-        `feedback:${request.ip}`,
+        `feedback:${clientKey(request.ip)}`,
         FEEDBACK_LIMIT,
         'Too many feedback reports, please try again later',
       );

@@ -24,7 +24,7 @@ import { isRegistrationComplete, type AccountService, type ConsentVersions } fro
 import type { Clock } from './clock.js';
 import type { Mailer } from './mailer.js';
 import { registrationProfile, type ProfileInput } from './profile.js';
-import { DAYS, HOURS, MINUTES, type Limit, type RateLimiter } from './rate-limiter.js';
+import { clientKey, DAYS, HOURS, MINUTES, type Limit, type RateLimiter } from './rate-limiter.js';
 import { SESSION_MAX_AGE_MS, type AccessToken, type TokenService } from './tokens.js';
 
 export const CODE_VALIDITY_MS = 15 * MINUTES;
@@ -53,10 +53,10 @@ export const LOGIN_RATE_LIMITS = {
 /** Rate-limit bucket names. Buckets keyed by an e-mail hash contain it, which is how erasure finds them. */
 export const loginBuckets = {
   codeRequestsPerEmail: (emailHash: string) => `auth:request-code:email:${emailHash}`,
-  codeRequestsPerIp: (ip: string) => `auth:request-code:ip:${ip}`,
-  verificationsPerIp: (ip: string) => `auth:verify:ip:${ip}`,
-  registrationsPerIp: (ip: string) => `auth:register:ip:${ip}`,
-  refreshesPerIp: (ip: string) => `auth:refresh:ip:${ip}`,
+  codeRequestsPerIp: (ip: string) => `auth:request-code:ip:${clientKey(ip)}`,
+  verificationsPerIp: (ip: string) => `auth:verify:ip:${clientKey(ip)}`,
+  registrationsPerIp: (ip: string) => `auth:register:ip:${clientKey(ip)}`,
+  refreshesPerIp: (ip: string) => `auth:refresh:ip:${clientKey(ip)}`,
 };
 
 export const CODE_SENT_MESSAGE = `A sign-in code has been sent to this address. It is valid for ${CODE_VALIDITY_MS / MINUTES} minutes.`;

@@ -23,7 +23,7 @@ import type { AccountService, ConsentVersions } from './accounts.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { ProfileInput } from './profile.js';
-import { HOURS, MINUTES, type Limit, type RateLimiter } from './rate-limiter.js';
+import { clientKey, HOURS, MINUTES, type Limit, type RateLimiter } from './rate-limiter.js';
 import type { AccessToken, SocialIdentityClaims, SocialProvider, TokenService } from './tokens.js';
 
 export const APPLE_ISSUER = 'https://appleid.apple.com';
@@ -32,8 +32,8 @@ export const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.c
 /** Per client IP and endpoint: a person signs in a few times a year; a clinic's shared Wi-Fi now and then. */
 export const SOCIAL_RATE_LIMITS = { perIp: [{ max: 20, windowMs: HOURS }] } as const satisfies Record<string, Limit[]>;
 export const socialBuckets = {
-  signIn: (provider: SocialProvider, ip: string) => `social:${provider}:ip:${ip}`,
-  register: (ip: string) => `social:register:ip:${ip}`,
+  signIn: (provider: SocialProvider, ip: string) => `social:${provider}:ip:${clientKey(ip)}`,
+  register: (ip: string) => `social:register:ip:${clientKey(ip)}`,
 };
 const TOO_MANY_ATTEMPTS = 'Too many sign-in attempts. Please try again later.';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { RateLimitRepository } from '../../src/db/repositories/rate-limits.js';
-import { RateLimiter } from '../../src/services/rate-limiter.js';
+import { clientKey, RateLimiter } from '../../src/services/rate-limiter.js';
 import { openDatabase } from '../../src/db/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { MINUTE } from '../helpers/clock.js';
@@ -62,4 +62,16 @@ describe(`database rate limiter (${backend})`, () => {
       await other.destroy();
     }
   });
+});
+
+test('clientKey: IPv4 as is, IPv4-mapped IPv6 as IPv4, other IPv6 by its /64', () => {
+  assert.equal(clientKey('198.51.100.7'), '198.51.100.7');
+  assert.equal(clientKey('::ffff:198.51.100.7'), '198.51.100.7');
+  assert.equal(clientKey('::FFFF:c633:6407'), '198.51.100.7');
+  assert.equal(clientKey('2001:db8:1:2::1'), '2001:db8:1:2::/64');
+  assert.equal(clientKey('2001:0db8:0001:0002:ffff:ffff:ffff:ffff'), '2001:db8:1:2::/64');
+  assert.equal(clientKey('2001:db8::1'), '2001:db8:0:0::/64');
+  assert.equal(clientKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+  assert.equal(clientKey('::1'), '0:0:0:0::/64');
+  assert.notEqual(clientKey('2001:db8:1:2::1'), clientKey('2001:db8:1:3::1'));
 });
