@@ -9,12 +9,15 @@
  *   compared and counted after its own record (the rate limiter's `hit`), so however many guesses arrive at
  *   once, at most 10 are ever compared; the record of a right attempt is dropped again, so only failures
  *   count.
+ * - State-changing requests (anything but GET/HEAD/OPTIONS) from another site are refused with 403 before
+ *   the credentials are looked at: a browser attaches cached Basic credentials to a cross-site form post,
+ *   and a `text/plain` form needs no CORS preflight. See `isCrossSiteRequest`.
  * - Username and password are compared as SHA-256 digests with `timingSafeEqual`: equal-length inputs, so
  *   neither their content nor their length shows in the response time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, serviceUnavailable } from '../errors.js';
+import { AppError, forbidden, serviceUnavailable } from '../errors.js';
 import { clientKey, MINUTES } from '../services/rate-limiter.js';
 
 export const ADMIN_REALM = 'Open Working Hours admin';
@@ -36,6 +39,27 @@ export function parseBasicAuth(header: string | undefined): { username: string; 
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Whether a browser sent this request on behalf of another site (the rule of Go's `CrossOriginProtection`):
+ * `Sec-Fetch-Site` (sent by every current browser) must be `same-origin` or `none` (typed in, bookmark);
+ * without it, an `Origin` must name this host. A request with neither header does not come from a browser
+ * page (curl, scripts) and is served. The host is compared, not the scheme, so that a TLS-terminating proxy
+ * without `TRUSTED_PROXIES` does not lock the operator out; `Origin: null` (sandboxed pages) is refused.
+ */
+export function isCrossSiteRequest(request: FastifyRequest): boolean {
+  const fetchSite = request.headers['sec-fetch-site'];
+  if (typeof fetchSite === 'string') return fetchSite !== 'same-origin' && fetchSite !== 'none';
+  const origin = request.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== request.headers.host;
+  } catch {
+    return true;
+  }
+}
+
 const challenge = (detail: string) =>
   new AppError(401, detail, { 'www-authenticate': `Basic realm="${ADMIN_REALM}", charset="UTF-8"` });
 
@@ -48,6 +72,9 @@ export function installAdminAuth(app: FastifyInstance): void {
   const adminAuth: AdminAuthHook = async (request, reply) => {
     // Whatever the outcome, nothing behind admin credentials may be kept by a browser or proxy cache.
     reply.header('cache-control', 'no-store');
+    if (!SAFE_METHODS.has(request.method) && isCrossSiteRequest(request)) {
+      throw forbidden('Admin changes are only accepted from the admin page itself, not from another site.');
+    }
     if (expectedPassword === null) throw serviceUnavailable('Admin dashboard disabled');
 
     const bucket = `admin-login:${clientKey(request.ip)}`;

@@ -123,6 +123,66 @@ describe(`admin authentication (${backend})`, () => {
       assert.equal((await get('/admin/data', right, ip)).statusCode, 429);
     });
 
+    describe('cross-site writes', () => {
+      const aggregate = (headers: Record<string, string>) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/admin/aggregate',
+          remoteAddress: '198.51.100.30',
+          headers: { authorization: right, host: 'owh.example', ...headers },
+        });
+      const lastRun = async () => (await get('/admin/data', right, '198.51.100.31')).json().last_aggregation;
+
+      test('a form post from another site (Origin evil, text/plain) is refused with 403 and runs nothing', async () => {
+        const before = await lastRun();
+        const res = await aggregate({ origin: 'https://evil.example', 'content-type': 'text/plain' });
+        assert.equal(res.statusCode, 403);
+        assert.match(res.json().detail, /another site/);
+        assert.equal(res.headers['cache-control'], 'no-store');
+        assert.deepEqual(await lastRun(), before, 'no aggregation ran');
+
+        for (const headers of <Record<string, string>[]>[
+          { 'sec-fetch-site': 'cross-site' },
+          { 'sec-fetch-site': 'same-site' },
+          { origin: 'null' },
+          { origin: 'https://owh.example.evil.example' },
+          { 'sec-fetch-site': 'cross-site', origin: 'https://owh.example' },
+        ]) {
+          assert.equal((await aggregate(headers)).statusCode, 403, JSON.stringify(headers));
+        }
+        const patch = await t.app.inject({
+          method: 'PATCH',
+          url: `/admin/feedback/${crypto.randomUUID()}`,
+          headers: { authorization: right, origin: 'https://evil.example', 'content-type': 'text/plain' },
+          payload: '{"status":"resolved"}',
+          remoteAddress: '198.51.100.30',
+        });
+        assert.equal(patch.statusCode, 403);
+      });
+
+      test('the same origin, a typed-in request and clients without these headers (curl) are served', async () => {
+        for (const headers of <Record<string, string>[]>[
+          {},
+          { origin: 'https://owh.example' },
+          { origin: 'http://owh.example' },
+          { 'sec-fetch-site': 'same-origin', origin: 'https://owh.example' },
+          { 'sec-fetch-site': 'none' },
+        ]) {
+          assert.equal((await aggregate(headers)).statusCode, 200, JSON.stringify(headers));
+        }
+      });
+
+      test('reads are not affected (the browser may show a link from elsewhere)', async () => {
+        const res = await t.app.inject({
+          method: 'GET',
+          url: '/admin/data',
+          remoteAddress: '198.51.100.32',
+          headers: { authorization: right, 'sec-fetch-site': 'cross-site' },
+        });
+        assert.equal(res.statusCode, 200);
+      });
+    });
+
     test('successful logins do not count against the limit', async () => {
       for (let i = 0; i < 15; i++) assert.equal((await get('/admin/logs', right, '203.0.113.9')).statusCode, 200);
     });
