@@ -12,6 +12,9 @@
  *
  * The hot path is one signature check (cached per token) and one primary-key read of the user.
  *
+ * Every response to a request that sends credentials (or was authenticated) carries `Cache-Control: no-store`,
+ * whatever the route: it is personal, and no browser or proxy cache may keep it.
+ *
  * Route constraint `{ credentials: 'bearer' }`: the route serves only requests that send an Authorization
  * header. Another route at the same method and path without the constraint serves those that send none
  * (find-my-way falls back to it). This is how our Bearer `/auth/register` (src/routes/auth.ts) and the
@@ -80,6 +83,10 @@ export function installAuth(app: FastifyInstance): void {
     const token = bearerToken(request);
     if (token !== null) request.user = await auth.authenticate(token);
   };
+
+  app.addHook('onSend', async (request, reply) => {
+    if (request.user || request.headers.authorization !== undefined) reply.header('cache-control', 'no-store');
+  });
 
   app.addConstraintStrategy(credentialsConstraint);
   app.decorateRequest('user', null);

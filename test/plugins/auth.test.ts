@@ -108,4 +108,38 @@ describe(`bearer authentication (${backend})`, () => {
     assert.deepEqual((await get('/test/optional', bearer(token))).json(), { user_id: user.id });
     assertUnauthorized(await get('/test/optional', { authorization: 'Bearer nonsense' }), 'invalid token');
   });
+
+  test('every response to a request with credentials says Cache-Control: no-store', async () => {
+    const { token } = await createRegisteredUser(t);
+    const event = await t.app.inject({
+      method: 'POST',
+      url: '/work-events',
+      headers: bearer(token),
+      payload: { date: '2026-03-10', planned_minutes: 480, actual_minutes: 500 },
+    });
+    assert.equal(event.statusCode, 201);
+    const id = event.json().id;
+    const requests = [
+      { method: 'GET', url: '/work-events' },
+      { method: 'GET', url: '/work-events?limit=nonsense' },
+      { method: 'PATCH', url: `/work-events/${id}`, payload: { actual_minutes: 510 } },
+      { method: 'GET', url: '/finalized-weeks' },
+      { method: 'POST', url: '/finalized-weeks', payload: { week_start: '2026-03-02', planned_hours: 40, actual_hours: 45 } },
+      { method: 'GET', url: '/auth/me' },
+      { method: 'GET', url: '/auth/me/privacy' },
+      { method: 'POST', url: '/feedback', payload: { description: 'works' } },
+      { method: 'GET', url: '/test/required' },
+      { method: 'GET', url: '/taxonomy' },
+      { method: 'DELETE', url: `/work-events/${id}` },
+    ] as const;
+    for (const request of requests) {
+      const res = await t.app.inject({ ...request, headers: bearer(token) });
+      assert.ok(res.statusCode < 500, `${request.method} ${request.url}: ${res.statusCode}`);
+      assert.equal(res.headers['cache-control'], 'no-store', `${request.method} ${request.url} (${res.statusCode})`);
+    }
+    const refused = await t.app.inject({ method: 'GET', url: '/work-events', headers: { authorization: 'Bearer nonsense' } });
+    assert.equal(refused.statusCode, 401);
+    assert.equal(refused.headers['cache-control'], 'no-store');
+    assert.equal((await get('/taxonomy')).headers['cache-control'], 'public, max-age=3600', 'public answers stay cacheable');
+  });
 });
