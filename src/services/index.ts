@@ -95,9 +95,14 @@ export function createServices({ config, database, clock, logger = consoleLogger
     logger,
     onPublished: () => statistics.invalidate(),
   });
-  const pseudonym = createPseudonymizer(config.secretKey);
-  const feedback = new FeedbackService(new FeedbackRepository(database.db), clock, pseudonym, config.feedbackRetentionDays);
-  const adminDashboard = new AdminDashboard(new AdminStatsRepository(database.db), clock, pseudonym, config.timezone, () =>
+  const feedback = new FeedbackService(
+    new FeedbackRepository(database.db),
+    clock,
+    createPseudonymizer(config.secretKey, 'feedback'),
+    config.feedbackRetentionDays,
+  );
+  const recentSubmissionsPseudonym = createPseudonymizer(config.secretKey, 'recent-submissions');
+  const adminDashboard = new AdminDashboard(new AdminStatsRepository(database.db), clock, recentSubmissionsPseudonym, config.timezone, () =>
     aggregation.lastRun(),
   );
 

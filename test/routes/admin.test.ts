@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { basicAuth, insertPublishedCell, insertUser, insertWorkEvent } from '../helpers/admin-seed.js';
 import { DAY, HOUR, MINUTE } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
+import { bearer, createRegisteredUser } from '../helpers/auth.js';
 
 const PASSWORD = 'admin-test-password';
 const AUTH = { authorization: basicAuth('admin', PASSWORD) };
@@ -261,5 +262,34 @@ describe(`GET /admin page (${backend})`, () => {
     assert.match(csp, /style-src 'sha256-[A-Za-z0-9+/=]+'(;|$)/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
     assert.doesNotMatch(res.body, /(src|href)=["']?(https?:)?\/\//, 'no external resources');
+  });
+});
+
+describe(`admin pseudonyms (${backend})`, () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ env: { ADMIN_PASSWORD: PASSWORD } });
+  });
+  after(async () => t.close());
+
+  test('one user has a different pseudonym on each screen, so a feedback text cannot be tied to their minutes', async () => {
+    const { token } = await createRegisteredUser(t);
+    const headers = bearer(token);
+    for (const date of ['2026-03-10', '2026-03-11']) {
+      const res = await t.app.inject({ method: 'POST', url: '/work-events', headers, payload: { date, planned_minutes: 480, actual_minutes: 600 } });
+      assert.equal(res.statusCode, 201);
+    }
+    for (const description of ['I am Dr. Bob, ward 4', 'Still me']) {
+      assert.equal((await t.app.inject({ method: 'POST', url: '/feedback', headers, payload: { description } })).statusCode, 201);
+    }
+
+    const recent = (await t.app.inject({ method: 'GET', url: '/admin/data', headers: AUTH })).json().recent_submissions as { user: string }[];
+    const feedback = (await t.app.inject({ method: 'GET', url: '/admin/feedback', headers: AUTH })).json().reports as { user: string | null }[];
+    assert.equal(recent.length, 2);
+    assert.equal(feedback.length, 2);
+    assert.equal(recent[0]!.user, recent[1]!.user, 'within one screen the user is recognisable');
+    assert.equal(feedback[0]!.user, feedback[1]!.user, 'within one screen the user is recognisable');
+    assert.match(feedback[0]!.user ?? '', /^[0-9a-f]{8}$/);
+    assert.notEqual(recent[0]!.user, feedback[0]!.user, 'the screens do not share a pseudonym');
   });
 });
