@@ -3,14 +3,33 @@ import type { DB, User } from '../schema.js';
 import { toFinalizedWeekView } from '../../services/finalized-weeks.js';
 import { FeedbackRepository } from './feedback.js';
 import { FinalizedWeekRepository } from './finalized-weeks.js';
+import { PrivacyLedgerRepository } from './privacy-ledger.js';
 import { SocialIdentityRepository } from './social-identities.js';
+
+/**
+ * Every table that holds rows about a person, and the section of the data export (`GET /auth/me/export`)
+ * that shows them. test/db/personal-data.test.ts reads the live schema (foreign keys to `users`, columns
+ * `user_id` and `email_hash`) and fails for a table missing here, so a new table cannot be left out.
+ */
+export const PERSONAL_DATA_TABLES = {
+  users: 'profile',
+  work_events: 'work_events',
+  finalized_weeks: 'finalized_weeks',
+  social_identities: 'social_identities',
+  feedback: 'feedback_reports',
+  verification_codes: 'pending_login_codes',
+  email_verifications: 'pending_email_verification',
+  rate_limit_hits: 'login_code_requests',
+  privacy_ledger: 'privacy_ledger',
+} as const satisfies Partial<Record<keyof DB, string>>;
 
 /**
  * Everything stored about one user, in one place: the data export (right of access) reads it here and the
  * erasure (right to erasure) removes it here.
  *
  * A feature that adds a table linked to users gives it a foreign key to `users.id` with ON DELETE CASCADE
- * (so `erase` covers it without a change) and adds one section to `exportSections`.
+ * (so `erase` covers it without a change), adds one section to `exportSections` and lists it in
+ * `PERSONAL_DATA_TABLES`.
  */
 export class PersonalDataRepository {
   constructor(private readonly db: Kysely<DB>) {}
@@ -36,6 +55,10 @@ export class PersonalDataRepository {
       // The Apple/Google accounts that sign in to this one, subject included: it is what we store about the
       // person there (an identifier, not a credential: signing in needs a token signed by the provider).
       social_identities: await new SocialIdentityRepository(db).listForUser(user.id),
+      // The published months that counted the user, with the cell and the ε spent (docs/privacy.md).
+      privacy_ledger: (await new PrivacyLedgerRepository(db).forUser(user.id))
+        .reverse()
+        .map(({ user_id: _, ...entry }) => ({ ...entry, epsilon: Number(entry.epsilon) })),
       feedback_reports: (await new FeedbackRepository(db).listForUser(user.id)).map(({ user_id: _, ...report }) => report),
       pending_login_codes: await db
         .selectFrom('verification_codes')
