@@ -131,7 +131,7 @@ async function seed(url: string, users: number, days: number): Promise<void> {
                           terms_accepted_version, privacy_accepted_version, consent_accepted_at, is_demo)
        select gen_random_uuid(), 'bench-' || i, 'hospital-' || (i % 500),
               case when i <= $2 then 'rare_' || (i % 997) else 'specialty_' || ((i / 16) % 20) end,
-              'assistant', ($3::text[])[1 + i % 16], now(), '2026-01', '2026-01', now(), false
+              'assistant', ($3::text[])[1 + i % 16], now(), '2026-05', '2026-05', now(), false
        from generate_series(1, $1::int) as i`,
       [users, rare, STATES],
     );

@@ -145,15 +145,21 @@ export class AccountService {
     return updated;
   }
 
+  /**
+   * The columns of a consent. Only the current versions can be accepted (every door that records consent
+   * comes through here): a version the service does not publish is not a consent to anything. Clients read
+   * the current versions from `GET /taxonomy` (`consent_versions`).
+   */
   #consentChanges(consent: ConsentVersions): UserChanges {
-    const version = (field: keyof ConsentVersions) => {
+    const { currentTermsVersion, currentPrivacyVersion } = this.deps.config;
+    const version = (field: keyof ConsentVersions, current: string) => {
       const value = consent[field].trim();
-      if (value.length === 0) throw unprocessable(`${field}: must not be empty`);
+      if (value !== current) throw unprocessable(`${field}: must be the current version "${current}"`);
       return value;
     };
     return {
-      terms_accepted_version: version('terms_version'),
-      privacy_accepted_version: version('privacy_version'),
+      terms_accepted_version: version('terms_version', currentTermsVersion),
+      privacy_accepted_version: version('privacy_version', currentPrivacyVersion),
       consent_accepted_at: this.deps.clock.now().toISOString(),
     };
   }

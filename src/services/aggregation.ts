@@ -199,6 +199,7 @@ export class AggregationService {
       ...monthRange(period),
       minDays: minDaysPerUser,
       capGrid: this.#capGrid,
+      consent: { terms: this.deps.config.currentTermsVersion, privacy: this.deps.config.currentPrivacyVersion },
     };
     const now = this.deps.clock.now().toISOString();
     const month = new MonthlyAggregationRepository(trx);

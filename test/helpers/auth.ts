@@ -70,6 +70,8 @@ export async function createRegisteredUser(
   const { auth, accounts, tokens } = t.app.services;
   const emailHash = auth.hashEmail(normalizeEmail(options.email ?? uniqueEmail()));
   let user = await new UserRepository(t.database.db).findOrCreate(emailHash, t.clock.now());
-  if (options.registered !== false) user = await accounts.register(user, { ...PROFILE, ...options.profile }, CONSENT);
+  // The versions this app's configuration asks for (CONSENT unless a test configures others).
+  const consent = { terms_version: t.config.currentTermsVersion, privacy_version: t.config.currentPrivacyVersion };
+  if (options.registered !== false) user = await accounts.register(user, { ...PROFILE, ...options.profile }, consent);
   return { token: (await tokens.issue(user.id)).token, user };
 }

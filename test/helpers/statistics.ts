@@ -124,6 +124,8 @@ export async function addCell(
         department_group: cell.specialty ?? 'internal_medicine',
         profession: 'physician',
         created_at: '2025-01-01T00:00:00.000Z',
+        terms_accepted_version: '2026-05',
+        privacy_accepted_version: '2026-05',
         consent_accepted_at: '2025-01-01T00:00:00.000Z',
         is_demo: false,
       })),

@@ -118,7 +118,7 @@ describe(`registration, profile and consent (${backend})`, () => {
       [{ ...valid, hospital_id: 42 }, /^hospital_id: must be of type string$/],
       [{ ...valid, terms_version: undefined }, /^terms_version: field required$/],
       [{ ...valid, privacy_version: undefined }, /^privacy_version: field required$/],
-      [{ ...valid, privacy_version: ' ' }, /^privacy_version: must not be empty$/],
+      [{ ...valid, privacy_version: ' ' }, /^privacy_version: must be the current version "2026-05"$/],
       [{ ...valid, email: 'a@b.de' }, /^email: unknown field$/],
     ];
     for (const [payload, detail] of cases) {

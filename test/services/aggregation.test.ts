@@ -6,6 +6,7 @@ import { AppError } from '../../src/errors.js';
 import { AGGREGATION_LOCK_KEY } from '../../src/services/aggregation.js';
 import { createServices } from '../../src/services/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { bearer, CONSENT, createRegisteredUser } from '../helpers/auth.js';
 import { FakeClock } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
 import { runScript } from '../helpers/process.js';
@@ -177,6 +178,40 @@ describe(`aggregation (${backend})`, () => {
     const report2 = await t2.app.services.aggregation.run({ trigger: 'cli' });
     assert.equal(report2.cells_published, 0);
     assert.equal(await count(t2.database.db, 'stats_by_state_specialty'), 0);
+  });
+
+  test('a user whose consent is outdated is stored but not counted until they consent again', async () => {
+    const t = await start(HUGE_EPSILON);
+    const db = t.database.db;
+    const cell = { state_code: 'BE', specialty: 'innere_medizin', users: 10, actual: 480, planned: 480 };
+    await addCell(db, { period: '2026-01', ...cell });
+    await addCell(db, { period: '2026-02', ...cell });
+    // A registered user who accepted terms that are no longer current (the operator published new ones).
+    const { token, user } = await createRegisteredUser(t);
+    await db.updateTable('users').set({ terms_accepted_version: '2025-01' }).where('id', '=', user.id).execute();
+    const me = (await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(token) })).json();
+    assert.equal(me.consent_required, true);
+    // Their weeks are accepted and stored as always (no 403: the app would take it for "sign in again").
+    for (const week_start of ['2026-01-05', '2026-01-12', '2026-02-02', '2026-02-09']) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/finalized-weeks',
+        headers: bearer(token),
+        payload: { week_start, planned_hours: 40, actual_hours: 100 },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+    }
+
+    const january = await t.app.services.aggregation.run({ period: '2026-01', trigger: 'cli' });
+    assert.equal(january.users_counted, 10, 'not counted while the consent is outdated');
+    assert.deepEqual((await publishedRows(db)).map((r) => [r.period, r.avg_weekly_hours]), [['2026-01', 56]]);
+
+    const consented = await t.app.inject({ method: 'POST', url: '/auth/consent', headers: bearer(token), payload: CONSENT });
+    assert.equal(consented.json().consent_required, false);
+    const february = await t.app.services.aggregation.run({ period: '2026-02', trigger: 'cli' });
+    assert.equal(february.users_counted, 11, 'counted again after consenting');
+    // (10 × 56 + 100) / 11 = 60.00
+    assert.deepEqual((await publishedRows(db)).map((r) => [r.period, r.avg_weekly_hours]), [['2026-01', 56], ['2026-02', 60]]);
   });
 
   test('a month is published only after its last day plus the grace days have passed in TIMEZONE', async () => {

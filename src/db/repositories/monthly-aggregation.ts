@@ -17,6 +17,8 @@ export interface AggregationWindow {
   minDays: number;
   /** WEEKLY_HOURS_CAP in grid units (1/100 hour), rounded down. */
   capGrid: number;
+  /** CURRENT_TERMS_VERSION / CURRENT_PRIVACY_VERSION: only people who accepted these are counted. */
+  consent: { terms: string; privacy: string };
 }
 
 /** Totals of one (state, specialty) cell; sums are of clipped weekly hours in grid units (1/100 hour). */
@@ -136,7 +138,11 @@ export class MonthlyAggregationRepository {
       .where('u.is_demo', '=', false)
       .where('u.state_code', 'is not', null)
       .where('u.profession', 'is not', null)
-      .where('u.consent_accepted_at', 'is not', null);
+      .where('u.consent_accepted_at', 'is not', null)
+      // Consent to outdated terms or privacy policy: stored, but counted again only once they consent anew.
+      .where((eb) =>
+        eb.and([eb('u.terms_accepted_version', '=', window.consent.terms), eb('u.privacy_accepted_version', '=', window.consent.privacy)]),
+      );
     await this.db.schema.dropTable('aggregation_stage').ifExists().execute();
     await this.db.schema.createTable('aggregation_stage').temporary().as(eligible).execute();
   }
