@@ -24,7 +24,7 @@ import { isRegistrationComplete, type AccountService, type ConsentVersions } fro
 import type { Clock } from './clock.js';
 import type { Mailer } from './mailer.js';
 import { registrationProfile, type ProfileInput } from './profile.js';
-import { clientKey, DAYS, HOURS, MINUTES, type Limit, type RateLimiter } from './rate-limiter.js';
+import { clientKey, HOURS, MINUTES, type Limit, type RateLimiter } from './rate-limiter.js';
 import { SESSION_MAX_AGE_MS, type AccessToken, type TokenService } from './tokens.js';
 
 export const CODE_VALIDITY_MS = 15 * MINUTES;
@@ -36,11 +36,16 @@ export const EMAIL_VERIFICATION_VALIDITY_MS = 60 * MINUTES;
 /** Guesses allowed per code; the code is dead after this many wrong ones, even for the right code. */
 export const MAX_CODE_ATTEMPTS = 5;
 
+/**
+ * Per address, code requests are limited per 15 minutes only. A stranger (who does not receive the mail) can
+ * fill that window and burn the live code with wrong guesses, but a lock of this kind ends 15 minutes after
+ * their last request, and a new code always has `MAX_CODE_ATTEMPTS` guesses of its own; a daily cap would let
+ * them lock the owner out for a day. Guessing stays infeasible: at most 3 × 96 = 288 codes a day, 5 guesses
+ * each, against 10^6 codes: 1440 / 10^6 ≤ 0.15 % a day for an attacker who also mails the owner 288 codes a
+ * day, and needs two /64 networks for the guesses (30 per client per hour).
+ */
 export const LOGIN_RATE_LIMITS = {
-  codeRequestsPerEmail: [
-    { max: 3, windowMs: 15 * MINUTES },
-    { max: 10, windowMs: DAYS },
-  ],
+  codeRequestsPerEmail: [{ max: 3, windowMs: 15 * MINUTES }],
   codeRequestsPerIp: [{ max: 20, windowMs: HOURS }],
   /** Every presented code: ours (`/auth/verify`) and the app's (`/verification/confirm`, `/auth/login`). */
   verificationsPerIp: [{ max: 30, windowMs: HOURS }],

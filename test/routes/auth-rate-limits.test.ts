@@ -24,25 +24,53 @@ describe(`sign-in rate limits (${backend})`, () => {
     assert.match(res.json().detail, /^Too many .* Please try again later\.$/);
   };
 
-  test('per address: 3 code requests per 15 minutes and 10 per day, from any client', async () => {
+  test('per address: 3 code requests per 15 minutes from any client, and no daily cap a stranger could use up', async () => {
     const email = uniqueEmail('limited');
     for (let i = 0; i < 3; i++) assert.equal((await requestCode(email)).statusCode, 202);
     t.clock.advance(5 * MINUTE);
     assertLimited(await requestCode(email), 10 * 60, 'fourth request within 15 minutes');
     assert.equal(t.smtp.messagesTo(email).length, 3, 'a refused request sends nothing');
 
+    // Every 15 minutes for six hours: 3 requests each time, 72 in all, none refused.
+    for (let window = 0; window < 24; window++) {
+      t.clock.advance(15 * MINUTE);
+      for (let i = 0; i < 3; i++) assert.equal((await requestCode(email)).statusCode, 202, `window ${window}, request ${i + 1}`);
+    }
+    assert.equal(t.smtp.messagesTo(email).length, 3 + 72);
+  });
+
+  test('a stranger who requests codes and burns guesses all day locks the owner out only until 15 minutes after they stop', async () => {
+    const email = uniqueEmail('victim');
+    const owner = uniqueIp();
+    // Through the day, from ever new addresses: every request the limit allows, each code burned at once.
+    for (let window = 0; window < 40; window++) {
+      for (let i = 0; i < 4; i++) await requestCode(email);
+      for (let guess = 0; guess < 6; guess++) {
+        const res = await verify(email, String(100000 + window * 10 + guess), uniqueIp());
+        assert.equal(res.statusCode, 401);
+      }
+      t.clock.advance(5 * MINUTE);
+    }
+    const burned = t.smtp.lastCodeFor(email);
+    assert.equal((await verify(email, burned, owner)).statusCode, 401, 'the last delivered code was burned by wrong guesses');
+
+    // The stranger stops; 15 minutes after their last request the owner asks for a code and signs in.
     t.clock.advance(10 * MINUTE);
-    for (let i = 0; i < 3; i++) assert.equal((await requestCode(email)).statusCode, 202);
-    t.clock.advance(15 * MINUTE);
-    for (let i = 0; i < 3; i++) assert.equal((await requestCode(email)).statusCode, 202);
-    t.clock.advance(15 * MINUTE);
-    assert.equal((await requestCode(email)).statusCode, 202, 'the tenth request of the day');
-    t.clock.advance(15 * MINUTE);
-    // The first request of the day was 60 minutes ago; it leaves the 24-hour window in 23 hours.
-    assertLimited(await requestCode(email), 23 * 60 * 60, 'eleventh request within a day');
-    assert.equal(t.smtp.messagesTo(email).length, 10);
-    t.clock.advance(23 * HOUR);
-    assert.equal((await requestCode(email)).statusCode, 202, 'a day after the first request');
+    assert.equal((await requestCode(email, owner)).statusCode, 202);
+    const res = await verify(email, t.smtp.lastCodeFor(email), owner);
+    assert.equal(res.statusCode, 200, res.body);
+  });
+
+  test('wrong guesses cost the owner only a new request: a new code has five guesses of its own', async () => {
+    const email = uniqueEmail('burned');
+    const owner = uniqueIp();
+    assert.equal((await requestCode(email, owner)).statusCode, 202);
+    const first = t.smtp.lastCodeFor(email);
+    for (let guess = 0; guess < 5; guess++) await verify(email, first === '000000' ? '000001' : '000000', uniqueIp());
+    assert.equal((await verify(email, first, owner)).statusCode, 401, 'five wrong guesses kill the code');
+    assert.equal((await requestCode(email, owner)).statusCode, 202);
+    for (let guess = 0; guess < 4; guess++) await verify(email, '999999' === t.smtp.lastCodeFor(email) ? '999998' : '999999', uniqueIp());
+    assert.equal((await verify(email, t.smtp.lastCodeFor(email), owner)).statusCode, 200, 'the fifth guess may be the right one');
   });
 
   test('per client: 20 code requests per hour, whatever the addresses', async () => {
