@@ -6,6 +6,7 @@ import { migrateToLatest } from '../../src/db/migrate.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestApp, testEnv } from '../helpers/app.js';
 import { bearer, uniqueIp } from '../helpers/auth.js';
+import { MINUTE } from '../helpers/clock.js';
 import { backend, createTestDatabase } from '../helpers/database.js';
 import { createTestAppWithSmtp, type TestAppWithSmtp } from '../helpers/smtp.js';
 
@@ -104,5 +105,59 @@ describe(`demo account creation by several processes at once (${backend})`, () =
     } finally {
       await plain.close();
     }
+  });
+});
+
+describe(`the demo address is not singled out (${backend})`, () => {
+  let t: TestAppWithSmtp;
+  before(async () => {
+    t = await createTestAppWithSmtp({ env: DEMO });
+  });
+  after(async () => t.close());
+
+  const post = (url: string, payload: object) => t.app.inject({ method: 'POST', url, payload, remoteAddress: uniqueIp() });
+  const demo = 'review@example.com';
+
+  test('5 wrong codes, in any of the three doors, and even the right code fails until a new code request', async () => {
+    assert.equal((await post('/auth/request-code', { email: demo })).statusCode, 202);
+    for (let i = 0; i < 3; i++) assert.equal((await post('/auth/verify', { email: demo, code: `00000${i}` })).statusCode, 401);
+    assert.equal((await post('/auth/login', { email: demo, code: '000003' })).statusCode, 401);
+    assert.equal((await post('/verification/confirm', { email: demo, code: '000004' })).statusCode, 400);
+    assert.equal((await post('/auth/verify', { email: demo, code: DEMO.DEMO__CODE })).statusCode, 401, 'verify after 5 wrong');
+    assert.equal((await post('/auth/login', { email: demo, code: DEMO.DEMO__CODE })).statusCode, 401, 'login after 5 wrong');
+    assert.equal((await post('/verification/confirm', { email: demo, code: DEMO.DEMO__CODE })).statusCode, 400, 'confirm after 5 wrong');
+
+    assert.equal((await post('/verification/request', { email: demo })).statusCode, 202);
+    const res = await post('/auth/login', { email: demo, code: DEMO.DEMO__CODE });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(t.smtp.messagesTo(demo).length, 0, 'still no mail to the demo address');
+  });
+
+  test('like every code, the demo code is valid for 15 minutes after the request', async () => {
+    t.clock.advance(15 * MINUTE);
+    assert.equal((await post('/auth/verify', { email: demo, code: DEMO.DEMO__CODE })).statusCode, 401);
+    assert.equal((await post('/auth/request-code', { email: demo })).statusCode, 202);
+    assert.equal((await post('/auth/verify', { email: demo, code: DEMO.DEMO__CODE })).statusCode, 200);
+  });
+
+  test('a code request for the demo address takes as long as a real send', async () => {
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const timed = async (email: string) => {
+      const started = performance.now();
+      const res = await post('/auth/request-code', { email });
+      assert.equal(res.statusCode, 202);
+      return performance.now() - started;
+    };
+    t.clock.advance(15 * MINUTE);
+    const real: number[] = [];
+    const demoTimes: number[] = [];
+    // Interleaved, so that both see the same machine load; the per-address limit is 3 per 15 minutes.
+    for (let i = 0; i < 10; i++) {
+      real.push(await timed(`someone-${i}@klinik.example`));
+      demoTimes.push(await timed(demo));
+      t.clock.advance(5 * MINUTE + 1);
+    }
+    const [r, d] = [median(real), median(demoTimes)];
+    assert.ok(d >= r * 0.6 && d <= r * 1.6 + 5, `median real send ${r.toFixed(1)} ms, demo ${d.toFixed(1)} ms`);
   });
 });
