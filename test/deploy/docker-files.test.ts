@@ -27,9 +27,11 @@ function variablesReadByService(): string[] {
 }
 
 describe('Docker image and compose stack', () => {
-  test('the runtime stage is Node 20 slim, production, non-root, port 8000, starting the built server', () => {
-    assert.match(runtimeStage, /^FROM node:20[\w.-]*-slim\b/m);
-    assert.match(dockerfile, /^FROM node:20[\w.-]*-slim AS build$/m, 'a separate build stage');
+  test('both stages are Node 24 (LTS) bookworm-slim; the runtime is production, non-root, port 8000, starting the built server', () => {
+    // Node 20 reached end of life in April 2026; the image follows the newest LTS line CI also tests.
+    const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((match) => match[1]);
+    assert.deepEqual(stages, ['node:24-bookworm-slim', 'node:24-bookworm-slim'], 'build and runtime on the same Node');
+    assert.match(dockerfile, /^FROM node:24-bookworm-slim AS build$/m, 'a separate build stage');
     assert.match(dockerfile, /npm prune --omit=dev/, 'runtime gets production dependencies only');
     assert.match(runtimeStage, /NODE_ENV=production/);
     assert.match(runtimeStage, /^USER (node|\d{4,})$/m, 'runs as an unprivileged user');
