@@ -62,6 +62,16 @@ describe('Docker image and compose stack', () => {
     assert.doesNotMatch(compose, /- "8000:8000"/, 'never published on all interfaces');
   });
 
+  test('the external cron runs the whole daily maintenance (`npm run maintenance`), not only the aggregation', () => {
+    const scripts = JSON.parse(read('package.json')).scripts as Record<string, string>;
+    assert.equal(scripts.maintenance, 'node scripts/run.mjs cli/maintenance');
+    for (const [file, text] of [['docker-compose.yml', compose], ['docs/deployment.md', read('docs/deployment.md')]] as const) {
+      const cronLines = text.split('\n').filter((line) => /^#?\s*\d+ \d+ \* \* \* .*docker compose exec/.test(line) && !/pg_dump/.test(line));
+      assert.ok(cronLines.length > 0, `${file} shows a crontab line`);
+      for (const line of cronLines) assert.match(line, /npm run maintenance/, `${file}: ${line}`);
+    }
+  });
+
   test('every variable the service reads is in .env.example, docker-compose.yml and docs/deployment.md', () => {
     const variables = variablesReadByService();
     assert.ok(variables.length > 25, `found ${variables.length} variables`);
