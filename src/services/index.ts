@@ -97,9 +97,7 @@ export function createServices({ config, database, clock, logger = consoleLogger
   });
   const pseudonym = createPseudonymizer(config.secretKey);
   const feedback = new FeedbackService(new FeedbackRepository(database.db), clock, pseudonym, config.feedbackRetentionDays);
-  const adminDashboard = new AdminDashboard(new AdminStatsRepository(database.db), clock, pseudonym, config.timezone, () =>
-    aggregation.lastRun(),
-  );
+  const adminDashboard = new AdminDashboard(new AdminStatsRepository(database.db), clock, pseudonym, config.timezone, aggregation);
 
   // Run once a day by the scheduler plugin (AGGREGATION_CRON) or `npm run maintenance`; add further daily jobs here.
   const maintenance = new DailyMaintenance(logger);
