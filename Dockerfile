@@ -1,7 +1,7 @@
 # Open Working Hours backend. Multi-stage: compile with dev dependencies, run with production ones only.
 # Build: docker build -t owh-backend .      Run: see docker-compose.yml and docs/deployment.md
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles from source when no prebuilt binary matches.
 RUN apt-get update \
@@ -14,7 +14,7 @@ COPY scripts ./scripts
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 # V8 memory: a small young generation and a 128 MB old-space limit keep the process near 110 MB under load
 # (the live heap is 30-40 MB; see docs/performance.md). Raise --max-old-space-size if a log ever shows
 # "JavaScript heap out of memory".

@@ -69,6 +69,8 @@ export interface Config {
   aggregation: AggregationConfig;
   feedbackRetentionDays: number;
   socialAuth: SocialAuthConfig;
+  /** Links on the public page, each shown only when set (a German public site needs an imprint and a privacy policy). */
+  publicPage: { imprintUrl: string | null; privacyUrl: string | null; contactEmail: string | null };
 }
 
 export class ConfigError extends Error {
@@ -157,6 +159,11 @@ export function loadConfig(env: Env = process.env): Config {
         clientId: read.string('GOOGLE_CLIENT_ID'),
         jwksUrl: read.httpUrl('GOOGLE_JWKS_URL', 'https://www.googleapis.com/oauth2/v3/certs'),
       },
+    },
+    publicPage: {
+      imprintUrl: read.httpUrl('IMPRINT_URL', null),
+      privacyUrl: read.httpUrl('PRIVACY_URL', null),
+      contactEmail: read.emailAddress('CONTACT_EMAIL'),
     },
   };
 
@@ -347,7 +354,7 @@ class Reader {
   }
 
   /** An absolute http(s) URL (http is allowed for tests and internal mirrors). */
-  httpUrl(name: string, fallback: string): string {
+  httpUrl<Fallback extends string | null>(name: string, fallback: Fallback): string | Fallback {
     const raw = this.string(name);
     if (raw === null) return fallback;
     try {
@@ -358,6 +365,15 @@ class Reader {
     }
     this.problems.push(`${name} must be an http(s) URL, got '${raw}'`);
     return fallback;
+  }
+
+  /** A plain address (`team@example.org`), e.g. for a mailto: link; no display name, spaces or markup. */
+  emailAddress(name: string): string | null {
+    const raw = this.string(name);
+    if (raw === null) return null;
+    if (/^[^\s@<>()",;:\\]+@[^\s@<>()",;:\\]+\.[a-z]{2,}$/i.test(raw)) return raw;
+    this.problems.push(`${name} must be an e-mail address like team@example.org, got '${raw}'`);
+    return null;
   }
 
   private checkBounds(name: string, value: number, bounds: NumberBounds): number | null {

@@ -125,6 +125,22 @@ describe('configuration', () => {
     ]);
   });
 
+  test('the public page links: absent by default, http(s) URLs and a plain e-mail address when set', () => {
+    assert.deepEqual(loadConfig({ DATA_DIR: tempDir() }).publicPage, { imprintUrl: null, privacyUrl: null, contactEmail: null });
+    assert.deepEqual(
+      loadConfig({ DATA_DIR: tempDir(), IMPRINT_URL: 'https://example.org/impressum', PRIVACY_URL: ' ', CONTACT_EMAIL: 'team@example.org' }).publicPage,
+      { imprintUrl: 'https://example.org/impressum', privacyUrl: null, contactEmail: 'team@example.org' },
+    );
+    assert.deepEqual(
+      problemsOf({ DATA_DIR: tempDir(), IMPRINT_URL: 'javascript:alert(1)', PRIVACY_URL: '/datenschutz', CONTACT_EMAIL: 'Team <team@example.org>' }),
+      [
+        "IMPRINT_URL must be an http(s) URL, got 'javascript:alert(1)'",
+        "PRIVACY_URL must be an http(s) URL, got '/datenschutz'",
+        "CONTACT_EMAIL must be an e-mail address like team@example.org, got 'Team <team@example.org>'",
+      ],
+    );
+  });
+
   test('CORS origins and trusted proxies are comma-separated lists', () => {
     const config = loadConfig({
       DATA_DIR: tempDir(),

@@ -8,6 +8,9 @@
  * HTML. The Content-Security-Policy allows exactly this script and this style (by hash), so even a mistake
  * there could not run injected code.
  *
+ * Every time on the page is the server's TIMEZONE (which defines days and months everywhere in the service),
+ * in one format, `YYYY-MM-DD HH:MM:SS`, whatever the browser's own time zone.
+ *
  * The script is plain browser JavaScript kept in a string (it is not compiled by TypeScript); the browser
  * tests in `test/routes/admin.browser.test.ts` execute it. It must not contain backticks or `${`.
  */
@@ -62,6 +65,9 @@ details pre { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 240px;
 ol.logs li { border-top: 1px solid var(--line); padding: 4px 0; display: grid; grid-template-columns: auto auto 1fr; gap: 0 8px;
   font-size: 13px; }
 ol.logs .msg { overflow-wrap: anywhere; }
+ol.logs .request .msg { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
+#last-publication p { margin: 0 0 4px; }
+#last-publication { margin-bottom: 10px; }
 ol.logs code { grid-column: 1 / -1; color: var(--muted); overflow-wrap: anywhere; white-space: pre-wrap; }
 .lvl-warn { color: var(--warn); } .lvl-error, .lvl-fatal { color: var(--bad); font-weight: 600; } .lvl-debug, .lvl-trace { color: var(--muted); }
 @media (max-width: 600px) {
@@ -71,6 +77,7 @@ ol.logs code { grid-column: 1 / -1; color: var(--muted); overflow-wrap: anywhere
   table.stack td { border: 0; padding: 2px 4px; }
   table.stack td:nth-child(4) { grid-column: span 2; }
   table.stack td::before { content: attr(data-label) " "; display: block; color: var(--muted); font-size: 11px; }
+  table.runs td:nth-child(4) { grid-column: 1 / -1; }
 }
 `;
 
@@ -79,7 +86,8 @@ const SCRIPT = String.raw`
   'use strict';
   var REFRESH_MS = 30000;
   var STATUSES = ['new', 'resolved', 'dismissed'];
-  var state = { timezone: undefined, feedbackFilter: '', logLevel: '', logSearch: '' };
+  // Warnings and errors first: the request lines of 'info' would bury them (the server's default as well).
+  var state = { timezone: undefined, feedbackFilter: '', logLevel: 'warn', logSearch: '' };
   var numberFormat = new Intl.NumberFormat('en-US');
 
   function $(id) { return document.getElementById(id); }
@@ -113,12 +121,21 @@ const SCRIPT = String.raw`
     var m = minutes % 60;
     return Math.floor(minutes / 60) + ':' + (m < 10 ? '0' : '') + m;
   }
+  // The one time format of the page: YYYY-MM-DD HH:MM:SS in the server's TIMEZONE (from /admin/data, which
+  // is always read first), never the browser's zone.
+  var timeFormat = null;
+  var timeFormatZone = null;
   function when(iso) {
-    try {
-      return new Date(iso).toLocaleString('en-GB', { timeZone: state.timezone, dateStyle: 'short', timeStyle: 'short' });
-    } catch (e) {
-      return iso;
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) return String(iso);
+    if (!timeFormat || timeFormatZone !== state.timezone) {
+      timeFormatZone = state.timezone;
+      timeFormat = new Intl.DateTimeFormat('en-GB', { timeZone: state.timezone || 'UTC', year: 'numeric', month: '2-digit',
+        day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
     }
+    var parts = {};
+    timeFormat.formatToParts(date).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.year + '-' + parts.month + '-' + parts.day + ' ' + parts.hour + ':' + parts.minute + ':' + parts.second;
   }
 
   function api(path, options) {
@@ -134,6 +151,7 @@ const SCRIPT = String.raw`
 
   function renderData(data) {
     state.timezone = data.timezone;
+    state.generatedAt = data.generated_at;
     setText('users-registered', count(data.users.registered));
     setText('users-pending', count(data.users.pending) + ' pending');
     setText('events-total', count(data.work_events.total));
@@ -142,26 +160,36 @@ const SCRIPT = String.raw`
     setText('events-7d', count(data.work_events.last_7d));
     setText('active-7d', plural(data.active_users.last_7d, 'active user', 'active users'));
     setText('published-cells', count(data.published_cells));
-    renderAggregation(data.last_aggregation);
+    renderAggregation(data.last_publication, data.recent_aggregations);
     renderChart(data.submissions_per_day);
     renderRecent(data.recent_submissions);
   }
 
-  function renderAggregation(run) {
-    var box = $('aggregation');
-    if (!run) {
-      box.replaceChildren(h('p', { className: 'muted', text: 'none yet' }));
+  // The last run that published says when the public figures last changed; the daily runs in between
+  // usually find nothing to do, so they are listed below it, each with its own message.
+  function renderAggregation(published, runs) {
+    var box = $('last-publication');
+    if (!published) {
+      box.replaceChildren(h('p', { className: 'muted', text: 'Nothing published yet.' }));
+    } else {
+      box.replaceChildren(
+        h('p', null, ['Last publication ', h('strong', { text: when(published.finished_at) }), ' (' + published.trigger + ')']),
+        h('p', { className: 'muted', text: published.message })
+      );
+    }
+    var body = $('aggregation-runs');
+    if (runs.length === 0) {
+      body.replaceChildren(h('tr', null, [h('td', { colspan: '4', className: 'muted', text: 'No runs yet' })]));
       return;
     }
-    var outcome = h('span', { className: 'badge run-' + run.status, text: run.status });
-    var lines = [
-      h('p', null, [outcome, ' ', when(run.started_at), ' (' + run.trigger + ')']),
-      h('p', { className: 'muted', text: count(run.cells_published) + ' cells published, ' + count(run.cells_suppressed) +
-        ' suppressed, ' + count(run.users_counted) + ' users counted' +
-        (run.finished_at ? '; finished ' + when(run.finished_at) : '; still running') })
-    ];
-    if (run.error) lines.push(h('p', { className: 'run-failed', text: run.error }));
-    box.replaceChildren.apply(box, lines);
+    body.replaceChildren.apply(body, runs.map(function (run) {
+      return h('tr', { 'data-run': run.run_id }, [
+        h('td', { 'data-label': 'Started', text: when(run.started_at) }),
+        h('td', { 'data-label': 'Trigger', text: run.trigger }),
+        h('td', { 'data-label': 'Outcome' }, [h('span', { className: 'badge run-' + run.status, text: run.status })]),
+        h('td', { 'data-label': 'Message', className: run.status === 'failed' ? 'run-failed' : '', text: run.message })
+      ]);
+    }));
   }
 
   function renderChart(days) {
@@ -268,27 +296,56 @@ const SCRIPT = String.raw`
     return api('/admin/feedback' + query).then(renderFeedback);
   }
 
+  // Fastify logs each request twice: 'incoming request' with method and URL, 'request completed' with the
+  // status and response time, linked by reqId. Shown as one line: GET /path -> 200 in 3.1 ms.
+  function requestOf(record, msg) {
+    return record.msg === msg && record.fields && typeof record.fields.reqId === 'string' ? record.fields.reqId : null;
+  }
+
+  function requestLine(record, incoming) {
+    var req = incoming && incoming.fields.req ? incoming.fields.req : null;
+    var res = record.fields.res || {};
+    var what = req ? req.method + ' ' + req.url : 'request ' + record.fields.reqId;
+    var took = typeof record.fields.responseTime === 'number' ? ' in ' + record.fields.responseTime.toFixed(1) + ' ms' : '';
+    return what + ' → ' + (res.statusCode === undefined ? '?' : res.statusCode) + took;
+  }
+
   function renderLogs(result) {
-    setText('log-count', result.records.length + ' shown, ' + result.buffered + ' of ' + result.capacity + ' kept in memory');
+    var incoming = {};
+    var completed = {};
+    result.records.forEach(function (record) {
+      var id = requestOf(record, 'incoming request');
+      if (id) incoming[id] = record;
+      id = requestOf(record, 'request completed');
+      if (id) completed[id] = true;
+    });
+    // The completion line stands for both; an incoming request without one is still in flight (or cut off).
+    var shown = result.records.filter(function (record) {
+      var id = requestOf(record, 'incoming request');
+      return !(id && completed[id]);
+    });
+    setText('log-count', shown.length + ' shown, ' + result.buffered + ' of ' + result.capacity + ' records kept in memory');
     var list = $('log-list');
-    if (result.records.length === 0) {
+    if (shown.length === 0) {
       list.replaceChildren(h('li', { className: 'muted', text: 'No matching log records' }));
       return;
     }
-    list.replaceChildren.apply(list, result.records.map(function (record) {
+    list.replaceChildren.apply(list, shown.map(function (record) {
+      var completion = requestOf(record, 'request completed');
+      var text = completion ? requestLine(record, incoming[completion]) : record.msg;
       var children = [
         h('time', { className: 'muted', datetime: record.time, text: when(record.time) }),
         h('span', { className: 'lvl-' + record.level, text: record.level }),
-        h('span', { className: 'msg', text: record.msg })
+        h('span', { className: 'msg', text: text })
       ];
-      if (Object.keys(record.fields).length > 0) children.push(h('code', { text: JSON.stringify(record.fields) }));
-      return h('li', { 'data-level': record.level }, children);
+      if (!completion && Object.keys(record.fields).length > 0) children.push(h('code', { text: JSON.stringify(record.fields) }));
+      return h('li', { 'data-level': record.level, className: completion ? 'request' : '' }, children);
     }));
   }
 
   function loadLogs() {
     var params = new URLSearchParams();
-    if (state.logLevel) params.set('level', state.logLevel);
+    params.set('level', state.logLevel);
     if (state.logSearch) params.set('search', state.logSearch);
     var query = params.toString();
     return api('/admin/logs' + (query ? '?' + query : '')).then(renderLogs);
@@ -312,7 +369,7 @@ const SCRIPT = String.raw`
     return loadData()
       .then(function () { return Promise.all([loadFeedback(), loadLogs()]); })
       .then(function () {
-        showStatus('Updated ' + new Date().toLocaleTimeString('en-GB') + ' \u00b7 refreshes every 30 s');
+        showStatus('Updated ' + when(state.generatedAt) + ' \u00b7 times in ' + state.timezone + ' \u00b7 refreshes every 30 s');
       })
       .catch(function (error) { showError('Could not refresh: ' + error.message); })
       .then(function () { refreshing = false; });
@@ -347,8 +404,9 @@ const card = (label: string, valueId: string, subId?: string) =>
   (subId ? `<span class="sub" id="${subId}"></span>` : '') +
   `</div>`;
 
+// `warn` is preselected, as it is the server's default; `trace` shows every record.
 const logLevelOptions = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
-  .map((level) => `<option value="${level}">${level} and above</option>`)
+  .map((level) => `<option value="${level}"${level === 'warn' ? ' selected' : ''}>${level === 'trace' ? 'all levels' : `${level} and above`}</option>`)
   .join('');
 
 export const ADMIN_PAGE_HTML = `<!doctype html>
@@ -378,8 +436,12 @@ export const ADMIN_PAGE_HTML = `<!doctype html>
     </div>
   </section>
   <section aria-labelledby="aggregation-title">
-    <h2 id="aggregation-title">Last aggregation run</h2>
-    <div id="aggregation"><p class="muted">none yet</p></div>
+    <h2 id="aggregation-title">Statistics publication</h2>
+    <div id="last-publication"><p class="muted">Nothing published yet.</p></div>
+    <table class="stack runs">
+      <thead><tr><th>Started</th><th>Trigger</th><th>Outcome</th><th>Message</th></tr></thead>
+      <tbody id="aggregation-runs"></tbody>
+    </table>
   </section>
   <section aria-labelledby="chart-title" class="chart">
     <h2 id="chart-title">Submissions per day, last 30 days</h2>
@@ -407,7 +469,7 @@ export const ADMIN_PAGE_HTML = `<!doctype html>
   <section aria-labelledby="logs-title">
     <div class="toolbar">
       <h2 id="logs-title">Server logs</h2>
-      <select id="log-level" aria-label="Minimum log level"><option value="">all levels</option>${logLevelOptions}</select>
+      <select id="log-level" aria-label="Minimum log level">${logLevelOptions}</select>
       <input type="search" id="log-search" placeholder="Search logs" aria-label="Search logs">
     </div>
     <p class="muted" id="log-count"></p>

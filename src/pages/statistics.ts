@@ -5,7 +5,8 @@
  *
  * Safety: every value from the server reaches the page through `textContent` or `setAttribute` on elements
  * the script creates, never as HTML; the Content-Security-Policy admits exactly this script and this style
- * (by hash), so nothing else could run even if that rule were broken.
+ * (by hash), so nothing else could run even if that rule were broken. The only values in the HTML itself
+ * are the operator's links (IMPRINT_URL, PRIVACY_URL, CONTACT_EMAIL: validated in config, escaped here).
  *
  * The script is plain browser JavaScript kept in a string (not compiled by TypeScript); the browser test in
  * `test/routes/public-page.browser.test.ts` runs it. It must not contain backticks or `${`.
@@ -47,6 +48,9 @@ a { color: var(--actual); }
 .chart rect.planned { fill: var(--planned); }
 .chart line.grid { stroke: var(--line); }
 .chart line.whisker { stroke: var(--whisker); stroke-width: 1.5; }
+#empty h2 { margin-bottom: 6px; }
+footer { max-width: 960px; margin: 0 auto; padding: 4px 12px 24px; display: flex; flex-wrap: wrap; gap: 4px 20px;
+  font-size: 14px; color: var(--muted); }
 [hidden] { display: none !important; }
 `;
 
@@ -77,7 +81,18 @@ const SCRIPT_TEMPLATE = String.raw`
       },
       combined: 'Departments are grouped as in the app (e.g. cardiology counts under internal medicine); “Not specified” is everyone who chose no department. ' +
         'A state or department combines its published groups (one state and department each), weighted by their number of people; the groups are in the CSV file.',
-      summaryLine: function (n, g) { return '≈ ' + n + ' people in ' + g + ' published groups.'; }
+      summaryLine: function (n, g) { return '≈ ' + n + ' people in ' + g + ' published groups.'; },
+      emptyTitle: 'What will appear here',
+      emptyWhat: 'For every month: the average actual and planned weekly working hours and the overtime of doctors and nurses ' +
+        'who record their hours with the Open Working Hours app, by federal state and by hospital department, each with the ' +
+        'interval that shows how much the protective noise may move it, and a CSV file of all published groups.',
+      emptyWhen: function (m, next, date) {
+        return 'A month is published ' + m.grace_days + ' days after it ends: ' + next + ' on ' + date + '. ' +
+          'A state and department appears once at least ' + m.k_min + ' people there have recorded at least ' +
+          m.min_days_per_user + ' days in that month; smaller groups are never shown, to protect the people in them. ' +
+          'Until enough people take part, this page stays empty.';
+      },
+      imprint: 'Imprint', privacy: 'Privacy policy', contact: 'Contact'
     },
     de: {
       locale: 'de-DE', title: 'Tatsächliche Arbeitszeiten in deutschen Kliniken',
@@ -99,7 +114,19 @@ const SCRIPT_TEMPLATE = String.raw`
       },
       combined: 'Fachbereiche sind wie in der App zusammengefasst (z. B. zählt Kardiologie zur Inneren Medizin); „Keine Angabe“ sind alle, die keinen Fachbereich gewählt haben. ' +
         'Ein Bundesland oder ein Fachbereich fasst die veröffentlichten Gruppen (je ein Bundesland und ein Fachbereich) zusammen, gewichtet nach ihrer Personenzahl; die einzelnen Gruppen stehen in der CSV-Datei.',
-      summaryLine: function (n, g) { return '≈ ' + n + ' Personen in ' + g + ' veröffentlichten Gruppen.'; }
+      summaryLine: function (n, g) { return '≈ ' + n + ' Personen in ' + g + ' veröffentlichten Gruppen.'; },
+      emptyTitle: 'Was hier erscheinen wird',
+      emptyWhat: 'Für jeden Monat: die durchschnittlichen tatsächlichen und geplanten Wochenarbeitsstunden und die Überstunden von ' +
+        'Ärzt:innen und Pflegekräften, die ihre Arbeitszeit mit der App Open Working Hours erfassen, nach Bundesland und nach ' +
+        'Fachbereich, jeweils mit dem Intervall, um das das schützende Rauschen sie verschieben kann, und eine CSV-Datei aller ' +
+        'veröffentlichten Gruppen.',
+      emptyWhen: function (m, next, date) {
+        return 'Ein Monat wird ' + m.grace_days + ' Tage nach seinem Ende veröffentlicht: ' + next + ' am ' + date + '. ' +
+          'Ein Bundesland und Fachbereich erscheint, sobald dort mindestens ' + m.k_min + ' Personen in diesem Monat an mindestens ' +
+          m.min_days_per_user + ' Tagen ihre Arbeitszeit erfasst haben; kleinere Gruppen werden zum Schutz der Beteiligten nie gezeigt. ' +
+          'Solange nicht genug Personen teilnehmen, bleibt diese Seite leer.';
+      },
+      imprint: 'Impressum', privacy: 'Datenschutzerklärung', contact: 'Kontakt'
     }
   };
 
@@ -122,6 +149,21 @@ const SCRIPT_TEMPLATE = String.raw`
     var date = new Date(Date.UTC(Number(parts[0]), Number(parts[1]) - 1, 1));
     return isNaN(date.getTime()) ? period : date.toLocaleDateString(t().locale, { month: 'long', year: 'numeric', timeZone: 'UTC' });
   }
+  // The next month to be published, seen from today: the previous month until its publication day (its end
+  // plus grace_days), the current month after that. Calendar dates only, so no time zone can shift them.
+  function nextPublication(graceDays) {
+    var now = new Date();
+    var publishedOn = function (year, month) { return new Date(Date.UTC(year, month + 1, 1 + graceDays)); };
+    var today = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate());
+    var year = now.getFullYear(), month = now.getMonth() - 1;
+    if (month < 0) { month = 11; year -= 1; }
+    if (publishedOn(year, month).getTime() <= today) { year = now.getFullYear(); month = now.getMonth(); }
+    var period = year + '-' + (month < 9 ? '0' : '') + (month + 1);
+    var date = new Intl.DateTimeFormat(t().locale, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' })
+      .format(publishedOn(year, month));
+    return { month: monthName(period), date: date };
+  }
+
   function labelOf(kind) {
     return function (code) {
       var names = Object.prototype.hasOwnProperty.call(TAXONOMY[kind], code) ? TAXONOMY[kind][code] : null;
@@ -245,6 +287,7 @@ const SCRIPT_TEMPLATE = String.raw`
     document.querySelectorAll('.legend-planned').forEach(function (el) { el.textContent = text.planned; });
     document.querySelectorAll('.legend-whisker').forEach(function (el) { el.textContent = text.whisker; });
     document.querySelectorAll('button[data-lang]').forEach(function (b) { b.setAttribute('aria-pressed', String(b.getAttribute('data-lang') === view.lang)); });
+    document.querySelectorAll('[data-text]').forEach(function (el) { el.textContent = text[el.getAttribute('data-text')]; });
     byId('chart-state').setAttribute('data-title', text.byState);
     byId('chart-specialty').setAttribute('data-title', text.bySpecialty);
 
@@ -252,6 +295,13 @@ const SCRIPT_TEMPLATE = String.raw`
     var hasData = Boolean(summary && summary.periods.length);
     byId('charts').hidden = !hasData || !view.rows;
     byId('controls').hidden = !hasData;
+    byId('empty').hidden = !summary || hasData || view.failed;
+    if (summary && !hasData) {
+      var next = nextPublication(summary.methodology.grace_days);
+      setText('empty-title', text.emptyTitle);
+      setText('empty-what', text.emptyWhat);
+      setText('empty-when', text.emptyWhen(summary.methodology, next.month, next.date));
+    }
     if (summary) {
       setText('protection-text', text.protectionText(summary.methodology));
       setText('combined-note', text.combined);
@@ -334,7 +384,33 @@ const SPECIALTY_LABELS = [...LEGACY_SPECIALTIES, ...DEPARTMENT_GROUPS, NOT_SPECI
 const TAXONOMY_JSON = JSON.stringify({ states: byCode(STATES), specialties: byCode(SPECIALTY_LABELS) }).replace(/</g, '\\u003c');
 const SCRIPT = SCRIPT_TEMPLATE.replace('__TAXONOMY__', TAXONOMY_JSON);
 
-export const STATISTICS_PAGE_HTML = `<!doctype html>
+/** The operator's links at the foot of the page (IMPRINT_URL, PRIVACY_URL, CONTACT_EMAIL); each only when set. */
+export interface PublicPageLinks {
+  imprintUrl: string | null;
+  privacyUrl: string | null;
+  contactEmail: string | null;
+}
+
+/** For attribute values and text in the HTML: the links come from configuration, not from code. */
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function footer(links: PublicPageLinks): string {
+  const items: string[] = [];
+  // English until the script sets the reader's language (data-text).
+  if (links.imprintUrl) items.push(`<a href="${escapeHtml(links.imprintUrl)}" data-text="imprint">Imprint</a>`);
+  if (links.privacyUrl) items.push(`<a href="${escapeHtml(links.privacyUrl)}" data-text="privacy">Privacy policy</a>`);
+  if (links.contactEmail) {
+    const address = escapeHtml(links.contactEmail);
+    items.push(`<span><span data-text="contact">Contact</span>: <a href="mailto:${address}">${address}</a></span>`);
+  }
+  return items.length > 0 ? `<footer id="legal">${items.join('')}</footer>\n` : '';
+}
+
+/** The page for these links. The script and style, and so the Content-Security-Policy, are the same for all. */
+export function statisticsPageHtml(links: PublicPageLinks): string {
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -356,6 +432,11 @@ export const STATISTICS_PAGE_HTML = `<!doctype html>
     <a id="csv" href="stats/by-state-specialty?format=csv"></a>
   </div>
   <p id="status" role="status"></p>
+  <section id="empty" hidden>
+    <h2 id="empty-title"></h2>
+    <p id="empty-what"></p>
+    <p id="empty-when"></p>
+  </section>
   <noscript><p>This page needs JavaScript. The data is also available as <a href="stats/by-state-specialty?format=csv">CSV</a>.</p></noscript>
   <div id="charts" hidden>
     <section>
@@ -375,9 +456,10 @@ export const STATISTICS_PAGE_HTML = `<!doctype html>
     <p id="combined-note" class="muted"></p>
   </section>
 </main>
-<script>${SCRIPT}</script>
+${footer(links)}<script>${SCRIPT}</script>
 </body>
 </html>
 `;
+}
 
 export const STATISTICS_PAGE_CSP = selfContainedPageCsp({ script: SCRIPT, style: STYLE, img: "data:" });

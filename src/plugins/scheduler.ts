@@ -1,8 +1,9 @@
 /**
  * The in-process daily maintenance (aggregation, purges) at AGGREGATION_CRON (UTC), or nothing when it is
- * `off` (e.g. when an external cron runs `npm run aggregate`). Started when the app is ready, stopped when
- * it closes: closing waits for a run in progress, so it never loses its database mid-transaction. Every
- * server instance runs the schedule; the aggregation's advisory lock lets one of them do the work.
+ * `off` (an external cron then runs the same jobs with `npm run maintenance`). Started when the app is
+ * ready, stopped when it closes: closing waits for a run in progress, so it never loses its database
+ * mid-transaction. Every server instance runs the schedule; the aggregation's advisory lock lets one of
+ * them do the work.
  */
 import { Cron } from 'croner';
 import type { FastifyInstance } from 'fastify';

@@ -54,7 +54,11 @@ const AdminData = Type.Object({
     }),
   ),
   submissions_per_day: Type.Array(Type.Object({ date: Type.String({ format: 'date' }), count: Count })),
-  last_aggregation: Type.Union([AggregationRun, Type.Null()]),
+  last_aggregation: Type.Union([AggregationRun, Type.Null()], { description: 'the most recent run, whatever it did' }),
+  last_publication: Type.Union([AggregationRun, Type.Null()], {
+    description: 'the most recent run that published a month (null when nothing was ever published)',
+  }),
+  recent_aggregations: Type.Array(AggregationRun, { description: 'the latest runs, newest first' }),
 });
 
 const FeedbackReport = Type.Object({
@@ -84,7 +88,8 @@ const LogRecord = Type.Object({
   fields: JsonObject,
 });
 
-const LogLevel = Type.Enum(Object.keys(LOG_LEVELS));
+/** Warnings and errors are what an operator opening the log viewer looks for first; `info` adds requests. */
+const LogLevel = Type.Enum(Object.keys(LOG_LEVELS), { default: 'warn', description: 'minimum level; `trace` for every record' });
 
 export default async function adminRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -156,10 +161,11 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         summary: "This process's most recent log records, newest first",
+        description: 'Records at `level` and above, `warn` unless given (`trace` for every record).',
         tags: ['admin'],
         security,
         querystring: Type.Object({
-          level: Type.Optional(LogLevel),
+          level: LogLevel,
           search: Type.Optional(Type.String({ maxLength: 200 })),
           limit: Type.Integer({ minimum: 1, maximum: LOG_BUFFER_CAPACITY, default: DEFAULT_LOG_LIMIT }),
         }),
@@ -173,7 +179,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const { level, search, limit } = request.query;
       return {
-        records: app.logBuffer.query({ level: level as keyof typeof LOG_LEVELS | undefined, search, limit }),
+        records: app.logBuffer.query({ level: level as keyof typeof LOG_LEVELS, search, limit }),
         buffered: app.logBuffer.size,
         capacity: app.logBuffer.capacity,
       };

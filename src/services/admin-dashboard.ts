@@ -6,12 +6,15 @@ import type { AdminStatsRepository } from '../db/repositories/admin-stats.js';
 import { dateInZone, type Clock } from './clock.js';
 import type { Pseudonymizer } from './pseudonym.js';
 import { DAYS, HOURS } from './rate-limiter.js';
-import type { AggregationReport } from './aggregation.js';
+import type { AggregationReport, AggregationService } from './aggregation.js';
 
 export const RECENT_SUBMISSIONS = 10;
 export const CHART_DAYS = 30;
+/** Aggregation runs listed on the dashboard, newest first. */
+export const RECENT_AGGREGATION_RUNS = 10;
 
-export type LastAggregationRun = () => Promise<AggregationReport | null>;
+/** The record of aggregation runs, as the dashboard reads it. */
+export type AggregationRuns = Pick<AggregationService, 'lastRun' | 'lastPublishingRun' | 'recentRuns'>;
 
 export interface AdminData {
   generated_at: string;
@@ -30,6 +33,13 @@ export interface AdminData {
   /** Oldest first, one entry per calendar day in the service's time zone, today last. */
   submissions_per_day: { date: string; count: number }[];
   last_aggregation: AggregationReport | null;
+  /**
+   * The last run that published a month. The daily job runs every day but publishes once a month, so the
+   * last run is usually a "nothing to do"; this one says when the published figures last changed.
+   */
+  last_publication: AggregationReport | null;
+  /** The latest runs, newest first, each with its message. */
+  recent_aggregations: AggregationReport[];
 }
 
 export class AdminDashboard {
@@ -38,13 +48,13 @@ export class AdminDashboard {
     private readonly clock: Clock,
     private readonly pseudonym: Pseudonymizer,
     private readonly timezone: string,
-    private readonly lastAggregationRun: LastAggregationRun,
+    private readonly aggregationRuns: AggregationRuns,
   ) {}
 
   async data(): Promise<AdminData> {
     const now = this.clock.now();
     const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
-    const [users, totalEvents, activity, publishedCells, recent, perHour, lastAggregation] = await Promise.all([
+    const [users, totalEvents, activity, publishedCells, recent, perHour, lastAggregation, lastPublication, recentAggregations] = await Promise.all([
       this.repository.userCounts(),
       this.repository.workEventCount(),
       this.repository.activity(ago(7 * DAYS), ago(24 * HOURS)),
@@ -52,7 +62,9 @@ export class AdminDashboard {
       this.repository.recentSubmissions(RECENT_SUBMISSIONS),
       // One day more than charted: the first local day may begin up to 14 hours before its UTC date.
       this.repository.submissionsPerHour(ago((CHART_DAYS + 1) * DAYS)),
-      this.lastAggregationRun(),
+      this.aggregationRuns.lastRun(),
+      this.aggregationRuns.lastPublishingRun(),
+      this.aggregationRuns.recentRuns(RECENT_AGGREGATION_RUNS),
     ]);
     return {
       generated_at: now.toISOString(),
@@ -70,6 +82,8 @@ export class AdminDashboard {
       })),
       submissions_per_day: this.perDay(now, perHour),
       last_aggregation: lastAggregation,
+      last_publication: lastPublication,
+      recent_aggregations: recentAggregations,
     };
   }
 

@@ -156,6 +156,12 @@ export class AggregationService {
     return row ? fromRow(row) : null;
   }
 
+  /** The most recent run that published at least one month, or null when nothing was ever published. */
+  async lastPublishingRun(): Promise<AggregationReport | null> {
+    const row = await this.#runs.lastPublishing();
+    return row ? fromRow(row) : null;
+  }
+
   async recentRuns(limit = 20): Promise<AggregationReport[]> {
     return (await this.#runs.recent(limit)).map(fromRow);
   }

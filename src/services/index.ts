@@ -102,13 +102,16 @@ export function createServices({ config, database, clock, logger = consoleLogger
     config.feedbackRetentionDays,
   );
   const recentSubmissionsPseudonym = createPseudonymizer(config.secretKey, 'recent-submissions');
-  const adminDashboard = new AdminDashboard(new AdminStatsRepository(database.db), clock, recentSubmissionsPseudonym, config.timezone, () =>
-    aggregation.lastRun(),
-  );
+  const adminDashboard = new AdminDashboard(new AdminStatsRepository(database.db), clock, recentSubmissionsPseudonym, config.timezone, aggregation);
 
-  // Run once a day by the scheduler plugin (AGGREGATION_CRON); add further daily jobs here.
+  // Run once a day by the scheduler plugin (AGGREGATION_CRON) or `npm run maintenance`; add further daily jobs here.
   const maintenance = new DailyMaintenance(logger);
-  maintenance.register('aggregation', () => aggregation.run({ trigger: 'schedule' }));
+  maintenance.register('aggregation', async ({ trigger }) => {
+    const report = await aggregation.run({ trigger });
+    // The run is recorded either way; a failed one must also fail the job (and `npm run maintenance`).
+    if (report.status === 'failed') throw new Error(report.error ?? report.message);
+    return report;
+  });
   maintenance.register('rate-limit purge', () => rateLimiter.purgeExpired());
   maintenance.register('expired login codes purge', () => auth.purgeExpiredCodes());
   maintenance.register('expired e-mail verifications purge', () => auth.purgeExpiredVerifications());

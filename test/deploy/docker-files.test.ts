@@ -27,9 +27,11 @@ function variablesReadByService(): string[] {
 }
 
 describe('Docker image and compose stack', () => {
-  test('the runtime stage is Node 20 slim, production, non-root, port 8000, starting the built server', () => {
-    assert.match(runtimeStage, /^FROM node:20[\w.-]*-slim\b/m);
-    assert.match(dockerfile, /^FROM node:20[\w.-]*-slim AS build$/m, 'a separate build stage');
+  test('both stages are Node 24 (LTS) bookworm-slim; the runtime is production, non-root, port 8000, starting the built server', () => {
+    // Node 20 reached end of life in April 2026; the image follows the newest LTS line CI also tests.
+    const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((match) => match[1]);
+    assert.deepEqual(stages, ['node:24-bookworm-slim', 'node:24-bookworm-slim'], 'build and runtime on the same Node');
+    assert.match(dockerfile, /^FROM node:24-bookworm-slim AS build$/m, 'a separate build stage');
     assert.match(dockerfile, /npm prune --omit=dev/, 'runtime gets production dependencies only');
     assert.match(runtimeStage, /NODE_ENV=production/);
     assert.match(runtimeStage, /^USER (node|\d{4,})$/m, 'runs as an unprivileged user');
@@ -58,6 +60,16 @@ describe('Docker image and compose stack', () => {
     assert.match(compose, /env_file: \.env/);
     assert.match(compose, /- "127\.0\.0\.1:8000:8000"/);
     assert.doesNotMatch(compose, /- "8000:8000"/, 'never published on all interfaces');
+  });
+
+  test('the external cron runs the whole daily maintenance (`npm run maintenance`), not only the aggregation', () => {
+    const scripts = JSON.parse(read('package.json')).scripts as Record<string, string>;
+    assert.equal(scripts.maintenance, 'node scripts/run.mjs cli/maintenance');
+    for (const [file, text] of [['docker-compose.yml', compose], ['docs/deployment.md', read('docs/deployment.md')]] as const) {
+      const cronLines = text.split('\n').filter((line) => /^#?\s*\d+ \d+ \* \* \* .*docker compose exec/.test(line) && !/pg_dump/.test(line));
+      assert.ok(cronLines.length > 0, `${file} shows a crontab line`);
+      for (const line of cronLines) assert.match(line, /npm run maintenance/, `${file}: ${line}`);
+    }
   });
 
   test('every variable the service reads is in .env.example, docker-compose.yml and docs/deployment.md', () => {

@@ -12,11 +12,16 @@ import { insertPublishedCell, insertUser, insertWorkEvent } from '../helpers/adm
 import { launchChromium } from '../helpers/chromium.js';
 import { DAY, HOUR } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
+import { addCell } from '../helpers/statistics.js';
 
 const USERNAME = 'admin';
 const PASSWORD = 'browser-test-password';
 const XSS = '<img src=x onerror=alert(1)>';
 const SCREENSHOT_DIR = process.env.ADMIN_SCREENSHOT_DIR?.trim() || null;
+/** The page's one time format, computed here independently: Swedish writes dates the ISO way. */
+const berlin = (iso: string) =>
+  new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin', dateStyle: 'short', timeStyle: 'medium' }).format(new Date(iso));
+const TIME_FORMAT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
 describe(`admin dashboard in Chromium (${backend})`, () => {
   let t: TestApp;
@@ -65,11 +70,11 @@ describe(`admin dashboard in Chromium (${backend})`, () => {
   });
 
   /** A logged-in page that records dialogs, script errors and CSP violations. */
-  async function openDashboard(options: { width?: number; beforeLoad?: (page: Page) => Promise<void> } = {}) {
+  async function openDashboard(options: { width?: number; timezoneId?: string; beforeLoad?: (page: Page) => Promise<void> } = {}) {
     const context: BrowserContext = await browser.newContext({
       httpCredentials: { username: USERNAME, password: PASSWORD },
       viewport: { width: options.width ?? 1200, height: 900 },
-      timezoneId: 'Europe/Berlin',
+      timezoneId: options.timezoneId ?? 'Europe/Berlin',
     });
     const page = await context.newPage();
     const problems: string[] = [];
@@ -109,7 +114,8 @@ describe(`admin dashboard in Chromium (${backend})`, () => {
       assert.equal(await text(page, '#events-7d'), String(last7d));
       assert.equal(await text(page, '#published-cells'), String(cells));
       assert.equal(await text(page, '#feedback-new'), '2');
-      assert.equal(await text(page, '#aggregation'), 'none yet');
+      assert.equal(await text(page, '#last-publication'), 'Nothing published yet.');
+      assert.equal(await text(page, '#aggregation-runs'), 'No runs yet');
 
       const rows = page.locator('#recent-body tr');
       assert.equal(await rows.count(), 10);
@@ -153,18 +159,22 @@ describe(`admin dashboard in Chromium (${backend})`, () => {
     }
   });
 
-  test('filters the logs by level and text', async () => {
+  test('filters the logs by level and text, warnings and above by default', async () => {
     const { page, context } = await openDashboard();
     try {
       const entries = page.locator('#log-list li[data-level]');
-      await page.locator('#log-list', { hasText: 'routine maintenance tick' }).waitFor();
+      await page.locator('#log-list', { hasText: 'disk nearly full on data-7' }).waitFor();
+      assert.equal(await page.locator('#log-level').inputValue(), 'warn');
+      const levels = () => entries.evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-level')));
+      for (const level of await levels()) assert.ok(['warn', 'error', 'fatal'].includes(level!), level!);
+      assert.equal(await entries.filter({ hasText: 'routine maintenance tick' }).count(), 0);
 
+      await page.locator('#log-level').selectOption('info');
+      await page.locator('#log-list', { hasText: 'routine maintenance tick' }).waitFor();
       await page.locator('#log-level').selectOption('warn');
       // (No waitForFunction: the page's CSP rightly forbids the eval it relies on.)
       await entries.filter({ hasText: 'routine maintenance tick' }).waitFor({ state: 'detached' });
-      for (const level of await entries.evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-level')))) {
-        assert.ok(['warn', 'error', 'fatal'].includes(level!), level!);
-      }
+      for (const level of await levels()) assert.ok(['warn', 'error', 'fatal'].includes(level!), level!);
 
       await page.locator('#log-search').fill('DATA-7');
       await entries.filter({ hasNotText: 'disk nearly full on data-7' }).first().waitFor({ state: 'detached' });
@@ -242,6 +252,87 @@ describe(`admin dashboard in Chromium (${backend})`, () => {
       await page.clock.fastForward(1_000);
       await page.locator('#events-total', { hasText: String(before + 1) }).waitFor();
       assert.equal(await page.evaluate('window.marker'), 'same page');
+    } finally {
+      await context.close();
+    }
+  });
+  test('a request is one log line: method, URL, status and response time', async () => {
+    const unauthorized = await t.app.inject({ method: 'GET', url: '/work-events?marker=request-line' });
+    assert.equal(unauthorized.statusCode, 401);
+    const { page, context, problems } = await openDashboard();
+    try {
+      await page.locator('#log-level').selectOption('info');
+      const line = page.locator('#log-list li.request', { hasText: '/work-events?marker=request-line' });
+      await line.waitFor();
+      assert.equal(await line.count(), 1, 'one line for the request, not two');
+      assert.match(await line.locator('.msg').innerText(), /^GET \/work-events\?marker=request-line \u2192 401 in \d+\.\d ms$/);
+      assert.match(await line.locator('time').innerText(), TIME_FORMAT);
+      assert.equal(await page.locator('#log-list li', { hasText: 'incoming request' }).count(), 0);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('every time is in TIMEZONE, in one format, whatever the browser\'s time zone', async () => {
+    const { page, context, problems } = await openDashboard({ timezoneId: 'America/Los_Angeles' });
+    try {
+      await page.locator('#log-level').selectOption('trace');
+      await page.locator('#log-list', { hasText: 'routine maintenance tick' }).waitFor();
+      const now = t.clock.now().toISOString();
+      assert.match(await text(page, '#status'), new RegExp(`^Updated ${berlin(now)} · times in Europe/Berlin`));
+
+      const submitted = await page.locator('#recent-body td[data-label="Submitted"]').allInnerTexts();
+      const newest = await t.database.db.selectFrom('work_events').select('created_at').orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+      assert.equal(submitted[0], berlin(newest.created_at));
+
+      const feedbackTimes = await page.locator('#feedback-list .fb-head .muted').allInnerTexts();
+      assert.ok(feedbackTimes.length >= 3);
+      for (const shown of feedbackTimes) assert.equal(shown, berlin(now), 'feedback was sent at the fake clock\'s now');
+
+      const logTimes = await page.locator('#log-list time').evaluateAll((nodes) =>
+        nodes.map((n) => [n.getAttribute('datetime'), n.textContent]),
+      );
+      assert.ok(logTimes.length > 3);
+      for (const [iso, shown] of logTimes) assert.equal(shown, berlin(iso!));
+      for (const shown of [...submitted, ...feedbackTimes]) assert.match(shown, TIME_FORMAT);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('shows the last run that published and every run with its message', async () => {
+    await addCell(t.database.db, { period: '2025-12', users: 12 });
+    const published = await t.app.services.aggregation.run({ trigger: 'admin' });
+    assert.equal(published.status, 'success');
+    assert.ok(published.periods.includes('2025-12'));
+    t.clock.advance(DAY);
+    const noop = await t.app.services.aggregation.run({ trigger: 'schedule' });
+    assert.deepEqual(noop.periods, []);
+
+    const { page, context, problems } = await openDashboard({ timezoneId: 'Asia/Tokyo' });
+    try {
+      const last = page.locator('#last-publication');
+      assert.equal(
+        (await last.locator('p').first().innerText()).trim(),
+        `Last publication ${berlin(published.finished_at)} (admin)`,
+        'the publishing run, not the later one that found nothing to do',
+      );
+      assert.equal(await last.locator('p.muted').innerText(), published.message);
+      assert.match(published.message, /^Success: published .*2025-12.*: 1 cell/);
+
+      const rows = page.locator('#aggregation-runs tr');
+      assert.equal(await rows.count(), 2);
+      assert.deepEqual(await rows.nth(0).locator('td').allInnerTexts(), [berlin(noop.started_at), 'schedule', 'success', noop.message]);
+      assert.deepEqual(await rows.nth(1).locator('td').allInnerTexts(), [
+        berlin(published.started_at),
+        'admin',
+        'success',
+        published.message,
+      ]);
+      assert.deepEqual(problems, []);
+      if (SCREENSHOT_DIR) await page.screenshot({ path: path.join(SCREENSHOT_DIR, `admin-runs-${backend}.png`), fullPage: true });
     } finally {
       await context.close();
     }

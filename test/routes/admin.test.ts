@@ -5,6 +5,7 @@ import { basicAuth, insertPublishedCell, insertUser, insertWorkEvent } from '../
 import { DAY, HOUR, MINUTE } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
 import { bearer, createRegisteredUser } from '../helpers/auth.js';
+import { addCell } from '../helpers/statistics.js';
 
 const PASSWORD = 'admin-test-password';
 const AUTH = { authorization: basicAuth('admin', PASSWORD) };
@@ -193,12 +194,14 @@ describe(`GET /admin/logs (${backend})`, () => {
     t.app.log.info({ job: 'aggregation' }, 'aggregation finished: 12 cells published');
     t.app.log.warn({ volume: 'data-7' }, 'disk nearly full');
     t.app.log.error('smtp unreachable');
-    const all = await logs();
+    const all = await logs('?level=trace');
     assert.deepEqual(all.records.slice(0, 3).map((r) => r.msg), ['smtp unreachable', 'disk nearly full', 'aggregation finished: 12 cells published']);
     assert.deepEqual(all.records[1]?.fields, { volume: 'data-7' });
     assert.equal(all.capacity, 1000);
 
     assert.deepEqual((await logs('?level=warn')).records.map((r) => r.msg), ['smtp unreachable', 'disk nearly full']);
+    // Without a level: warnings and above, what an operator opening the viewer looks for first.
+    assert.deepEqual((await logs()).records.map((r) => r.msg), ['smtp unreachable', 'disk nearly full']);
     assert.deepEqual((await logs('?search=DATA-7')).records.map((r) => r.msg), ['disk nearly full']);
     assert.deepEqual((await logs('?search=aggregation&level=info')).records.map((r) => r.msg), [
       'aggregation finished: 12 cells published',
@@ -208,8 +211,8 @@ describe(`GET /admin/logs (${backend})`, () => {
 
   test('limit defaults to 200 and may not exceed 1000; unknown levels are refused', async () => {
     for (let i = 0; i < 250; i++) t.app.log.info(`tick ${i}`);
-    assert.equal((await logs()).records.length, 200);
-    assert.equal((await logs('?limit=1000')).records.length >= 250, true);
+    assert.equal((await logs('?level=info')).records.length, 200);
+    assert.equal((await logs('?level=info&limit=1000')).records.length >= 250, true);
     for (const query of ['?limit=1001', '?limit=0', '?level=verbose']) {
       const res = await t.app.inject({ method: 'GET', url: `/admin/logs${query}`, headers: AUTH });
       assert.equal(res.statusCode, 422, query);
@@ -226,7 +229,7 @@ describe(`GET /admin/logs (${backend})`, () => {
       payload: { description: 'confidential-words from leak-check@example.org' },
     });
     await t.app.inject({ method: 'GET', url: '/healthz?x=1', headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.secret-token' } });
-    const buffered = JSON.stringify((await logs('?limit=1000')).records);
+    const buffered = JSON.stringify((await logs('?level=trace&limit=1000')).records);
     for (const secret of ['hunter2', wrong, PASSWORD, AUTH.authorization, 'secret-token', 'confidential-words', 'leak-check']) {
       assert.ok(!buffered.includes(secret), `found ${secret} in the log buffer`);
     }
@@ -241,6 +244,51 @@ describe(`GET /admin/logs (${backend})`, () => {
       await t.app.inject({ method: 'GET', url, headers: AUTH });
     }
     assert.equal((await logs('?limit=1000')).buffered, before);
+  });
+});
+
+describe(`GET /admin/data: aggregation runs (${backend})`, () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ env: { ADMIN_PASSWORD: PASSWORD } });
+    t.clock.set(NOW);
+  });
+  after(async () => t.close());
+
+  const aggregate = async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/admin/aggregate', headers: AUTH });
+    assert.equal(res.statusCode, 200, res.body);
+    t.clock.advance(DAY);
+  };
+  const data = async () => (await t.app.inject({ method: 'GET', url: '/admin/data', headers: AUTH })).json();
+
+  test('nothing published yet: no publication, and the runs say why', async () => {
+    await aggregate();
+    const body = await data();
+    assert.equal(body.last_publication, null);
+    assert.equal(body.recent_aggregations.length, 1);
+    assert.match(body.recent_aggregations[0].message, /^Nothing to do/);
+  });
+
+  test('a later no-op run does not hide the run that published; every run keeps its message', async () => {
+    await addCell(t.database.db, { period: '2026-01', users: 12 });
+    await aggregate();
+    await aggregate();
+    const body = await data();
+    assert.match(body.last_aggregation.message, /^Nothing to do/, 'the last run found nothing to do');
+    // February is closed too on 16 March; it has no cell large enough, and is frozen all the same.
+    assert.deepEqual(body.last_publication.periods, ['2026-01', '2026-02']);
+    assert.equal(body.last_publication.cells_published, 1);
+    assert.match(body.last_publication.message, /^Success: published 2026-01, 2026-02: 1 cell/);
+    assert.deepEqual(
+      body.recent_aggregations.map((run: { message: string; started_at: string }) => [run.started_at, run.message.split(':')[0]]),
+      [
+        ['2026-03-17T10:00:00.000Z', 'Nothing to do'],
+        ['2026-03-16T10:00:00.000Z', 'Success'],
+        ['2026-03-15T10:00:00.000Z', 'Nothing to do'],
+      ],
+      'newest first',
+    );
   });
 });
 

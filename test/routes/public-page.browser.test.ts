@@ -11,6 +11,12 @@ import { backend } from '../helpers/database.js';
 import { statsRow } from '../helpers/statistics.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
+/** The operator's links; `&` and `'` must arrive in the href as they are, escaped in the HTML. */
+const LINKS = {
+  IMPRINT_URL: 'https://example.org/impressum?lang=de&v=1',
+  PRIVACY_URL: "https://example.org/datenschutz#it's",
+  CONTACT_EMAIL: 'team@example.org',
+};
 
 /** A published row; overtime is actual − planned, as the aggregation writes it. */
 function cell(
@@ -41,9 +47,11 @@ function cell(
 describe(`public statistics page in Chromium (${backend})`, () => {
   let t: TestApp;
   let empty: TestApp;
+  let linked: TestApp;
   let browser: Browser;
   let baseUrl: string;
   let emptyUrl: string;
+  let linkedUrl: string;
 
   before(async () => {
     t = await createTestApp();
@@ -63,16 +71,19 @@ describe(`public statistics page in Chromium (${backend})`, () => {
     baseUrl = await t.app.listen({ port: 0, host: '127.0.0.1' });
     empty = await createTestApp();
     emptyUrl = await empty.app.listen({ port: 0, host: '127.0.0.1' });
+    linked = await createTestApp({ env: LINKS });
+    linkedUrl = await linked.app.listen({ port: 0, host: '127.0.0.1' });
     browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
     await t?.close();
     await empty?.close();
+    await linked?.close();
   });
 
   /** A page that records dialogs (an executed XSS payload), script errors and CSP violations. */
-  async function open(url: string, options: { width?: number; locale?: string } = {}) {
+  async function open(url: string, options: { width?: number; locale?: string; today?: string } = {}) {
     const context = await browser.newContext({ viewport: { width: options.width ?? 1100, height: 900 }, locale: options.locale ?? 'en-GB' });
     const page = await context.newPage();
     const problems: string[] = [];
@@ -84,6 +95,8 @@ describe(`public statistics page in Chromium (${backend})`, () => {
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(message.text());
     });
+    // The browser's date, for what the empty page says about the next publication.
+    if (options.today) await page.clock.setFixedTime(new Date(options.today));
     await page.goto(url);
     return { page, problems, close: () => context.close() };
   }
@@ -223,16 +236,78 @@ describe(`public statistics page in Chromium (${backend})`, () => {
     }
   });
 
-  test('says so when nothing has been published yet', async () => {
-    const { page, problems, close } = await open(emptyUrl);
+  test('says so when nothing has been published yet, and explains what will appear and when', async () => {
+    const { page, problems, close } = await open(emptyUrl, { today: '2026-03-05T12:00:00' });
     try {
       await page.locator('#status', { hasText: 'No statistics have been published yet' }).waitFor();
       assert.equal(await page.locator('#charts').isVisible(), false);
       assert.equal(await page.locator('#controls').isVisible(), false);
       assert.match(await page.locator('#protection-text').textContent() ?? '', /at least 10 people/);
+      assert.equal(await page.locator('#empty').isVisible(), true);
+      assert.equal(await page.locator('#empty-title').textContent(), 'What will appear here');
+      assert.match(await page.locator('#empty-what').textContent() ?? '', /actual and planned weekly working hours and the overtime.*by federal state and by hospital department/);
+      // On 5 March, February is not out yet: it is published 7 days after its end, on 8 March.
+      assert.match(
+        await page.locator('#empty-when').textContent() ?? '',
+        /^A month is published 7 days after it ends: February 2026 on 8 March 2026\. .*at least 10 people there have recorded at least 7 days/,
+      );
       assert.deepEqual(problems, []);
     } finally {
       await close();
+    }
+    // After 8 March the next one is March, published on 8 April; in German too.
+    const later = await open(emptyUrl, { today: '2026-03-09T12:00:00', locale: 'de-DE' });
+    try {
+      await later.page.locator('#empty-when', { hasText: 'März 2026 am 8. April 2026' }).waitFor();
+      assert.equal(await later.page.locator('#empty-title').textContent(), 'Was hier erscheinen wird');
+      assert.deepEqual(later.problems, []);
+    } finally {
+      await later.close();
+    }
+  });
+
+  test('the empty state is gone once a month is published', async () => {
+    const { page, problems, close } = await open(baseUrl);
+    try {
+      await rows(page, 'chart-state').first().waitFor();
+      assert.equal(await page.locator('#empty').isVisible(), false);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test('imprint, privacy policy and contact from the configuration, in the reader\'s language', async () => {
+    const { page, problems, close } = await open(linkedUrl);
+    try {
+      const footer = page.locator('footer#legal');
+      await footer.locator('a', { hasText: 'Imprint' }).waitFor();
+      assert.equal(await footer.locator('a', { hasText: 'Imprint' }).getAttribute('href'), LINKS.IMPRINT_URL);
+      assert.equal(await footer.locator('a', { hasText: 'Privacy policy' }).getAttribute('href'), LINKS.PRIVACY_URL);
+      assert.equal(await footer.locator('a[href^="mailto:"]').getAttribute('href'), 'mailto:team@example.org');
+      assert.equal((await footer.innerText()).replace(/\s+/g, ' ').trim(), 'Imprint Privacy policy Contact: team@example.org');
+      await page.locator('button[data-lang="de"]').click();
+      assert.deepEqual(await footer.locator('a').allTextContents(), ['Impressum', 'Datenschutzerklärung', 'team@example.org']);
+      assert.match(await footer.innerText(), /Kontakt: team@example\.org/);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+    const res = await linked.app.inject('/');
+    assert.match(res.body, /href="https:\/\/example\.org\/impressum\?lang=de&#38;v=1"/, 'escaped in the HTML');
+    assert.match(res.body, /href="https:\/\/example\.org\/datenschutz#it&#39;s"/);
+  });
+
+  test('shows no links that are not configured', async () => {
+    const none = await t.app.inject('/');
+    assert.doesNotMatch(none.body, /<footer|mailto:/);
+    const onlyPrivacy = await createTestApp({ env: { PRIVACY_URL: LINKS.PRIVACY_URL } });
+    try {
+      const body = (await onlyPrivacy.app.inject('/')).body;
+      assert.match(body, /<footer id="legal"><a href="[^"]+" data-text="privacy">Privacy policy<\/a><\/footer>/);
+      assert.doesNotMatch(body, /data-text="(imprint|contact)"|mailto:/);
+    } finally {
+      await onlyPrivacy.close();
     }
   });
 });

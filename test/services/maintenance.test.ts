@@ -26,6 +26,11 @@ describe('daily maintenance', () => {
         ['last', true, 3],
       ],
     );
+    assert.deepEqual(
+      outcomes.map((o) => o.summary),
+      ['done', 'failed: disk full', '3 rows deleted'],
+      'the one-line summaries `npm run maintenance` prints',
+    );
     assert.deepEqual(logged, ['info: daily maintenance: first done', 'error: daily maintenance: broken failed', 'info: daily maintenance: last done']);
   });
 });

@@ -23,8 +23,27 @@ export class AggregationRunRepository {
     return row ?? null;
   }
 
+  /** The most recent run that published at least one month (later runs often find nothing to do). */
+  async lastPublishing(): Promise<AggregationRunRow | null> {
+    const row = await this.db
+      .selectFrom('aggregation_runs')
+      .selectAll()
+      .where('periods', '<>', '[]')
+      .orderBy('finished_at', 'desc')
+      .orderBy('started_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
   async recent(limit: number): Promise<AggregationRunRow[]> {
-    return this.db.selectFrom('aggregation_runs').selectAll().orderBy('finished_at', 'desc').limit(limit).execute();
+    return this.db
+      .selectFrom('aggregation_runs')
+      .selectAll()
+      .orderBy('finished_at', 'desc')
+      .orderBy('started_at', 'desc')
+      .limit(limit)
+      .execute();
   }
 
   /** Per outcome: how many runs, and when the latest of them finished (for monitoring). */
