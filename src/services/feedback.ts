@@ -9,7 +9,7 @@ import { notFound, unprocessable } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Pseudonymizer } from './pseudonym.js';
 import { DAYS } from './rate-limiter.js';
-import { scrubContactData, scrubEmails, scrubEmailsDeep } from './scrub.js';
+import { scrubContactData, scrubEmailsDeep } from './scrub.js';
 
 export const FEEDBACK_STATUSES = ['new', 'resolved', 'dismissed'] as const satisfies readonly FeedbackStatus[];
 export const DESCRIPTION_MAX_LENGTH = 5000;
@@ -164,7 +164,8 @@ export class FeedbackService {
       throw unprocessable(`app_state.${APP_DIAGNOSTICS_KEY}: reserved for the app's diagnostic fields`);
     }
     const appState = diagnostics === null ? clientState : { ...clientState, [APP_DIAGNOSTICS_KEY]: diagnostics };
-    const metadata = (value: string | null | undefined) => (value === undefined || value === null ? null : scrubEmails(value));
+    // Every free-text field is scrubbed like the description: a device name can hold a phone number too.
+    const metadata = (value: string | null | undefined) => (value === undefined || value === null ? null : scrubContactData(value));
     const id = randomUUID();
     await this.repository.insert({
       id,
