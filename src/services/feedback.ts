@@ -21,6 +21,13 @@ export const DESCRIPTION_MAX_LENGTH = 5000;
  */
 export const APP_STATE_MAX_BYTES = 32 * 1024;
 
+/**
+ * How deep a client's `app_state` may nest (depth 1 is a flat object). Real states are a few levels; a
+ * state thousands of levels deep (small enough in bytes) would overflow the stack of the code that copies
+ * and scrubs it.
+ */
+export const APP_STATE_MAX_DEPTH = 32;
+
 /** Bounds of the app's diagnostic fields (§4.13 of the mobile-app contract); the route schema enforces them. */
 export const FEATURE_AREA_MAX_LENGTH = 100;
 export const LOCATIONS_DETAILS_MAX = 50;
@@ -136,6 +143,18 @@ export function storedDiagnostics(input: AppDiagnostics): Record<string, unknown
   return Object.keys(sent).length === 0 ? null : sent;
 }
 
+/** Whether objects and arrays inside `value` nest more than `max` levels; a loop, so any depth is safe to ask. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return true;
+    for (const inner of Object.values(node)) pending.push([inner, depth + 1]);
+  }
+  return false;
+}
+
 export class FeedbackService {
   constructor(
     private readonly repository: FeedbackRepository,
@@ -151,6 +170,9 @@ export class FeedbackService {
   async submit(input: FeedbackInput, userId: string | null = null): Promise<{ id: string }> {
     let clientState: Record<string, unknown> | null = null;
     if (input.app_state !== undefined && input.app_state !== null) {
+      if (nestedDeeperThan(input.app_state, APP_STATE_MAX_DEPTH)) {
+        throw unprocessable(`app_state: must not be nested more than ${APP_STATE_MAX_DEPTH} levels deep`);
+      }
       if (Buffer.byteLength(JSON.stringify(input.app_state)) > APP_STATE_MAX_BYTES) {
         throw unprocessable(`app_state: must be at most ${APP_STATE_MAX_BYTES / 1024} KB of JSON`);
       }
