@@ -22,6 +22,12 @@ export interface EmailConfig {
   smtpPassword: string | null;
   fromAddress: string;
   useTls: boolean;
+  /**
+   * `EMAIL__DISABLED=true`: the operator states that this instance sends no e-mail (a demo-only instance:
+   * only the demo account can sign in, every other code request answers 503). Production refuses to start
+   * without SMTP unless this is set.
+   */
+  disabled: boolean;
 }
 
 export interface AggregationConfig {
@@ -127,6 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
       smtpPassword: read.string('EMAIL__SMTP_PASSWORD'),
       fromAddress: read.string('EMAIL__FROM_ADDRESS') ?? 'Open Working Hours <noreply@openworkinghours.org>',
       useTls: read.boolean('EMAIL__USE_TLS', true),
+      disabled: read.boolean('EMAIL__DISABLED', false),
     },
     adminUsername: read.string('ADMIN_USERNAME') ?? 'admin',
     adminPassword: read.string('ADMIN_PASSWORD'),
@@ -178,6 +185,14 @@ function weakProductionSettings(config: Config): string[] {
   const problems: string[] = [];
   const { adminPassword, secretKey, emailHashSecret } = config;
   const { kMin, epsilon } = config.aggregation;
+  const { smtpHost, disabled } = config.email;
+  // Without SMTP every code request answers 503: sign-in is broken, and nothing else would say so.
+  if (smtpHost === null && !disabled) {
+    problems.push(
+      'EMAIL__SMTP_HOST is required in production: without it no sign-in code can be sent (set EMAIL__DISABLED=true for a demo-only instance)',
+    );
+  }
+  if (smtpHost !== null && disabled) problems.push('EMAIL__DISABLED=true and EMAIL__SMTP_HOST are both set: remove one of them');
   if (adminPassword !== null && adminPassword.length < PRODUCTION_MIN_ADMIN_PASSWORD_LENGTH) {
     problems.push(
       `ADMIN_PASSWORD is too short for production: ${adminPassword.length} characters, at least ` +

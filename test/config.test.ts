@@ -53,7 +53,8 @@ describe('configuration', () => {
 
   test('production refuses missing secrets and DATABASE_URL, one line per problem', () => {
     const problems = problemsOf({ NODE_ENV: 'production', DATA_DIR: tempDir() });
-    assert.equal(problems.length, 3);
+    assert.equal(problems.length, 4);
+    assert.match(problems.join('\n'), /EMAIL__SMTP_HOST is required in production/);
     assert.match(problems.join('\n'), /SECRET_KEY is required/);
     assert.match(problems.join('\n'), /EMAIL_HASH_SECRET is required/);
     assert.match(problems.join('\n'), /DATABASE_URL is required in production/);
@@ -91,6 +92,20 @@ describe('configuration', () => {
     // Development and tests may use anything (tests publish with a huge epsilon to see exact values).
     const dev = loadConfig({ DATA_DIR: tempDir(), ADMIN_PASSWORD: 'a', K_MIN: '2', EPSILON: '1e9', SECRET_KEY: LONG, EMAIL_HASH_SECRET: LONG });
     assert.deepEqual([dev.adminPassword, dev.aggregation.kMin, dev.aggregation.epsilon], ['a', 2, 1e9]);
+  });
+
+  test('production refuses to start without SMTP unless e-mail is explicitly disabled', () => {
+    const { EMAIL__SMTP_HOST: _host, ...withoutSmtp } = PRODUCTION;
+    assert.deepEqual(problemsOf(withoutSmtp), [
+      'EMAIL__SMTP_HOST is required in production: without it no sign-in code can be sent (set EMAIL__DISABLED=true for a demo-only instance)',
+    ]);
+    const demoOnly = loadConfig({ ...withoutSmtp, EMAIL__DISABLED: 'true' });
+    assert.equal(demoOnly.email.smtpHost, null);
+    assert.equal(demoOnly.email.disabled, true);
+    assert.deepEqual(problemsOf({ ...PRODUCTION, EMAIL__DISABLED: 'true' }), [
+      'EMAIL__DISABLED=true and EMAIL__SMTP_HOST are both set: remove one of them',
+    ]);
+    assert.equal(loadConfig(PRODUCTION).email.disabled, false);
   });
 
   test('invalid values are refused in every mode', () => {

@@ -39,6 +39,7 @@ describe(`server process (${backend})`, () => {
     assert.match(run.stderr, /^ {2}- SECRET_KEY is too short: 5 characters, at least 32 required$/m);
     assert.match(run.stderr, /^ {2}- EMAIL_HASH_SECRET is required in production/m);
     assert.match(run.stderr, /^ {2}- DATABASE_URL is required in production/m);
+    assert.match(run.stderr, /^ {2}- EMAIL__SMTP_HOST is required in production: without it no sign-in code can be sent/m);
     assert.doesNotMatch(run.stderr, /\bat .*\.(ts|js):\d+/, 'no stack trace');
   });
 

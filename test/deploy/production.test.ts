@@ -22,7 +22,8 @@ describe(`production start: npm run build, NODE_ENV=production node dist/server.
     await run('npm', ['run', 'build'], { cwd: ROOT });
     assert.ok(existsSync(path.join(ROOT, 'dist/server.js')));
     server = await startServer(
-      { NODE_ENV: 'production', HOST: '127.0.0.1', DATABASE_URL: testDb.url, ...TEST_SECRETS },
+      // An SMTP host is required in production; nothing here sends mail, so a closed local port will do.
+      { NODE_ENV: 'production', HOST: '127.0.0.1', DATABASE_URL: testDb.url, ...TEST_SECRETS, EMAIL__SMTP_HOST: '127.0.0.1', EMAIL__SMTP_PORT: '9' },
       { entry: path.join(ROOT, 'dist/server.js') },
     );
   });
