@@ -23,6 +23,16 @@ describe(`server process (${backend})`, () => {
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), { status: 'ok' });
       assert.ok(server.startupMs < 10_000);
+      // Once, in plain words: where it listens, the docs, where sign-in codes go, the admin page.
+      const output = server.output();
+      const summary = `Open Working Hours backend (development) is running.
+  Listening on   ${server.url}
+  API docs       ${server.url}/docs
+  Sign-in codes  no SMTP server is set (EMAIL__SMTP_HOST), so codes are written to this log: look for "SIGN-IN CODE"
+  Admin page     disabled: set ADMIN_PASSWORD to enable ${server.url}/admin
+`;
+      assert.ok(output.includes(summary), output);
+      assert.equal(output.split('is running.').length, 2, 'printed once');
       // Reported, not asserted: timing belongs to the benchmark, not to a pass/fail test.
       console.log(`# start-up to first healthy response: ${server.startupMs.toFixed(0)} ms`);
     } finally {

@@ -112,6 +112,8 @@ describe(`sign-in e-mail delivery failures (${backend})`, () => {
       const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.code);
       assert.ok(logged, 'the code is in the log');
       assert.match(logged.msg, /development/);
+      // Easy to spot among the request lines: the message starts with the words the start-up summary names.
+      assert.ok(logged.msg.startsWith(`SIGN-IN CODE ${logged.code} for d***@klinik.example`), logged.msg);
       assert.ok(!lines.join('').includes(email), 'the address itself is not logged');
       const verified = await app.inject({ method: 'POST', url: '/auth/verify', payload: { email, code: logged.code } });
       assert.equal(verified.statusCode, 200);
