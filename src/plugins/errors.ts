@@ -54,10 +54,16 @@ export function frameworkErrorHandler(headers: Record<string, string>) {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
-      return reply.code(error.statusCode).headers(error.headers).send({ detail: error.detail });
+      return reply.code(error.statusCode).headers(error.headers).send({ detail: error.detail, ...error.fields });
     }
     if (error.validation) {
       return reply.code(422).send({ detail: error.message });
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const type = request.headers['content-type']?.split(';')[0]?.trim().slice(0, 100);
+      return reply.code(415).send({
+        detail: `Unsupported Content-Type${type ? ` ${type}` : ''}: send the body as JSON with Content-Type: application/json`,
+      });
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const limit = request.routeOptions.bodyLimit ?? DEFAULT_BODY_LIMIT;

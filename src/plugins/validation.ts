@@ -6,7 +6,7 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
-import { unprocessable } from '../errors.js';
+import { unprocessable, unsupportedMediaType } from '../errors.js';
 
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -58,6 +58,11 @@ export function findNulCharacter(body: unknown): string | null {
   return null;
 }
 
+/** `name=value&name=value`: a form-encoded body (names and values without JSON's braces, brackets or quotes). */
+const FORM_ENCODED = /^[^&=\s{}[\]"]+=[^&\s{}[\]"]*(?:&[^&=\s{}[\]"]+=[^&\s{}[\]"]*)*$/;
+const FORM_ENCODED_MESSAGE =
+  'The body is form-encoded (name=value&...); send it as JSON, e.g. {"name": "value"}, with Content-Type: application/json';
+
 /** The whole app's body limit; the routes below take less. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -86,6 +91,9 @@ export function installValidation(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
+    // `curl -H 'Content-Type: application/json' -d email=...` and some form libraries send a form body
+    // under the JSON type; "Malformed JSON" would not tell them what is wrong.
+    if (FORM_ENCODED.test(body as string)) return done(unsupportedMediaType(FORM_ENCODED_MESSAGE), undefined);
     parseJson(request, body as string, done);
   });
   // Smaller bodies where a route needs only a few fields, so that a large or deeply nested body is refused

@@ -43,6 +43,7 @@ describe(`production start: npm run build, NODE_ENV=production node dist/server.
     const health = await fetch(`${server.url}/healthz`);
     assert.match(health.headers.get('strict-transport-security') ?? '', /max-age=\d+/);
     assert.equal((await fetch(`${server.url}/docs`)).status, 404);
+    assert.equal((await fetch(`${server.url}/openapi.json`)).status, 404, 'the OpenAPI document follows DOCS_ENABLED');
     const bad = await fetch(`${server.url}/nowhere`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     assert.equal(bad.status, 400);
     assert.deepEqual(Object.keys((await bad.json()) as object), ["detail"]);

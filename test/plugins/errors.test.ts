@@ -146,8 +146,22 @@ describe('error format', () => {
 
   test('unsupported content type: 415', async () => {
     const res = await post('minutes=1', { 'content-type': 'application/x-www-form-urlencoded' });
-    assert.equal(res.statusCode, 415);
-    assert.equal(typeof res.json().detail, 'string');
+    assert.deepEqual([res.statusCode, res.json()], [
+      415,
+      { detail: 'Unsupported Content-Type application/x-www-form-urlencoded: send the body as JSON with Content-Type: application/json' },
+    ]);
+  });
+
+  test('a form-encoded body sent as JSON: 415 saying so, not "Malformed JSON"', async () => {
+    for (const payload of ['minutes=1', 'minutes=1&note=a%20b', 'email=a%40b.de&code=123456']) {
+      const res = await post(payload);
+      assert.deepEqual(
+        [res.statusCode, res.json()],
+        [415, { detail: 'The body is form-encoded (name=value&...); send it as JSON, e.g. {"name": "value"}, with Content-Type: application/json' }],
+        payload,
+      );
+    }
+    assert.deepEqual((await post('{"minutes": 1')).json(), { detail: 'Malformed JSON in request body' }, 'broken JSON is still called that');
   });
 
   test('unexpected errors: 500 without internals', async () => {
@@ -180,6 +194,16 @@ describe('error format', () => {
     const ui = await t.app.inject({ method: 'GET', url: '/docs' });
     assert.ok([200, 302].includes(ui.statusCode));
   });
+
+  test('each operation appears once in the docs: one tag, besides "app" for the paths the app calls', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { tags?: string[] }>> };
+    const twice = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) => (operation.tags ?? []).filter((tag) => tag !== 'app').length > 1)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    assert.deepEqual(twice, []);
+  });
 });
 
 describe('CORS and production headers', () => {
@@ -196,8 +220,10 @@ describe('CORS and production headers', () => {
     assert.equal(other.headers['access-control-allow-origin'], undefined);
   });
 
-  test('Swagger UI can be disabled', async () => {
+  test('Swagger UI can be disabled, and the OpenAPI document with it', async () => {
     const ui = await t.app.inject({ method: 'GET', url: '/docs' });
     assert.equal(ui.statusCode, 404);
+    const doc = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(doc.statusCode, 404);
   });
 });
