@@ -13,7 +13,7 @@ import { frameworkErrorHandler, installErrorHandling } from './plugins/errors.js
 import { installMetrics } from './plugins/metrics.js';
 import { installScheduler } from './plugins/scheduler.js';
 import { installSecurity, securityHeaders } from './plugins/security.js';
-import { installValidation } from './plugins/validation.js';
+import { DEFAULT_BODY_LIMIT, installValidation } from './plugins/validation.js';
 import adminRoutes from './routes/admin.js';
 import appSocialRoutes from './routes/app-social.js';
 import feedbackRoutes from './routes/feedback.js';
@@ -57,7 +57,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? { ...loggerOptions(config), stream: logBuffer.tee(options.logDestination ?? process.stdout) },
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: DEFAULT_BODY_LIMIT,
     // Idle keep-alive connections are closed on shutdown; requests in flight are finished first.
     forceCloseConnections: 'idle',
     // Requests that still arrive on an open keep-alive connection while shutting down are served (the

@@ -22,6 +22,12 @@ export interface EmailConfig {
   smtpPassword: string | null;
   fromAddress: string;
   useTls: boolean;
+  /**
+   * `EMAIL__DISABLED=true`: the operator states that this instance sends no e-mail (a demo-only instance:
+   * only the demo account can sign in, every other code request answers 503). Production refuses to start
+   * without SMTP unless this is set.
+   */
+  disabled: boolean;
 }
 
 export interface AggregationConfig {
@@ -129,6 +135,7 @@ export function loadConfig(env: Env = process.env): Config {
       smtpPassword: read.string('EMAIL__SMTP_PASSWORD'),
       fromAddress: read.string('EMAIL__FROM_ADDRESS') ?? 'Open Working Hours <noreply@openworkinghours.org>',
       useTls: read.boolean('EMAIL__USE_TLS', true),
+      disabled: read.boolean('EMAIL__DISABLED', false),
     },
     adminUsername: read.string('ADMIN_USERNAME') ?? 'admin',
     adminPassword: read.string('ADMIN_PASSWORD'),
@@ -167,8 +174,47 @@ export function loadConfig(env: Env = process.env): Config {
     },
   };
 
+  if (isProduction) problems.push(...weakProductionSettings(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** The documented range of `EPSILON` in production: below it the statistics are noise, above it privacy is nominal. */
+export const PRODUCTION_EPSILON_RANGE = { min: 0.1, max: 10 } as const;
+export const PRODUCTION_MIN_K = 5;
+export const PRODUCTION_MIN_ADMIN_PASSWORD_LENGTH = 16;
+
+/**
+ * Settings that work but are unsafe for real users: refused in production only, since development and
+ * tests rely on them (tests publish with a huge epsilon to see exact values).
+ */
+function weakProductionSettings(config: Config): string[] {
+  const problems: string[] = [];
+  const { adminPassword, secretKey, emailHashSecret } = config;
+  const { kMin, epsilon } = config.aggregation;
+  const { smtpHost, disabled } = config.email;
+  // Without SMTP every code request answers 503: sign-in is broken, and nothing else would say so.
+  if (smtpHost === null && !disabled) {
+    problems.push(
+      'EMAIL__SMTP_HOST is required in production: without it no sign-in code can be sent (set EMAIL__DISABLED=true for a demo-only instance)',
+    );
+  }
+  if (smtpHost !== null && disabled) problems.push('EMAIL__DISABLED=true and EMAIL__SMTP_HOST are both set: remove one of them');
+  if (adminPassword !== null && adminPassword.length < PRODUCTION_MIN_ADMIN_PASSWORD_LENGTH) {
+    problems.push(
+      `ADMIN_PASSWORD is too short for production: ${adminPassword.length} characters, at least ` +
+        `${PRODUCTION_MIN_ADMIN_PASSWORD_LENGTH} required (or leave it unset to disable the admin pages)`,
+    );
+  }
+  // One key would both sign tokens and hash addresses: a leak of one is a leak of both.
+  if (secretKey !== '' && secretKey === emailHashSecret) problems.push('SECRET_KEY and EMAIL_HASH_SECRET must be different secrets');
+  if (kMin < PRODUCTION_MIN_K) {
+    problems.push(`K_MIN must be at least ${PRODUCTION_MIN_K} in production (smaller groups can identify people), got ${kMin}`);
+  }
+  if (epsilon < PRODUCTION_EPSILON_RANGE.min || epsilon > PRODUCTION_EPSILON_RANGE.max) {
+    problems.push(`EPSILON must be between ${PRODUCTION_EPSILON_RANGE.min} and ${PRODUCTION_EPSILON_RANGE.max} in production, got ${epsilon}`);
+  }
+  return problems;
 }
 
 function parseDatabaseUrl(

@@ -7,6 +7,8 @@ export class AppError extends Error {
     readonly statusCode: number,
     readonly detail: string,
     readonly headers: Record<string, string> = {},
+    /** Fields sent next to `detail`, for clients that act on the error (e.g. the id of a conflicting row). */
+    readonly fields: Record<string, string | number> = {},
   ) {
     super(detail);
     this.name = 'AppError';
@@ -18,7 +20,8 @@ export const unauthorized = (detail = 'Not authenticated') =>
   new AppError(401, detail, { 'www-authenticate': 'Bearer' });
 export const forbidden = (detail: string) => new AppError(403, detail);
 export const notFound = (detail = 'Not found') => new AppError(404, detail);
-export const conflict = (detail: string) => new AppError(409, detail);
+export const conflict = (detail: string, fields: Record<string, string | number> = {}) => new AppError(409, detail, {}, fields);
+export const unsupportedMediaType = (detail: string) => new AppError(415, detail);
 export const unprocessable = (detail: string) => new AppError(422, detail);
 export const tooManyRequests = (retryAfterSeconds: number, detail = 'Too many requests, please try again later') =>
   new AppError(429, detail, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });

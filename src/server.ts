@@ -3,7 +3,7 @@
  * (stop accepting connections, finish requests in flight, close the database, exit 0).
  */
 import { buildApp } from './app.js';
-import { configOrExit, exitWithError } from './cli/common.js';
+import { configOrExit, developmentSummary, exitWithError } from './cli/common.js';
 import { openDatabase } from './db/index.js';
 import { migrateToLatest } from './db/migrate.js';
 
@@ -54,7 +54,9 @@ process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));
 
 try {
-  await app.listen({ host: config.host, port: config.port });
+  const url = await app.listen({ host: config.host, port: config.port });
+  // Production and test logs stay JSON lines only.
+  if (config.nodeEnv === 'development') process.stdout.write(developmentSummary(config, url));
 } catch (error) {
   await app.close().catch(() => {});
   exitWithError(`Cannot listen on ${config.host}:${config.port}`, error);

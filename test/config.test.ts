@@ -6,6 +6,14 @@ import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
 
 const LONG = 'x'.repeat(32);
+/** A production environment that passes every check; tests change one thing at a time. */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  SECRET_KEY: LONG,
+  EMAIL_HASH_SECRET: LONG + 'y',
+  DATABASE_URL: 'postgresql://owh:pw@db:5432/owh',
+  EMAIL__SMTP_HOST: 'smtp.example.org',
+};
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'owh-config-'));
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -37,12 +45,7 @@ describe('configuration', () => {
   });
 
   test('production listens on all interfaces and turns docs off', () => {
-    const config = loadConfig({
-      NODE_ENV: 'production',
-      SECRET_KEY: LONG,
-      EMAIL_HASH_SECRET: LONG + 'y',
-      DATABASE_URL: 'postgresql://owh:pw@db:5432/owh',
-    });
+    const config = loadConfig(PRODUCTION);
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.docsEnabled, false);
     assert.deepEqual(config.database, { dialect: 'postgres', url: 'postgresql://owh:pw@db:5432/owh', poolMax: 10 });
@@ -50,7 +53,8 @@ describe('configuration', () => {
 
   test('production refuses missing secrets and DATABASE_URL, one line per problem', () => {
     const problems = problemsOf({ NODE_ENV: 'production', DATA_DIR: tempDir() });
-    assert.equal(problems.length, 3);
+    assert.equal(problems.length, 4);
+    assert.match(problems.join('\n'), /EMAIL__SMTP_HOST is required in production/);
     assert.match(problems.join('\n'), /SECRET_KEY is required/);
     assert.match(problems.join('\n'), /EMAIL_HASH_SECRET is required/);
     assert.match(problems.join('\n'), /DATABASE_URL is required in production/);
@@ -62,11 +66,46 @@ describe('configuration', () => {
       SECRET_KEY: 'short',
       EMAIL_HASH_SECRET: 'x'.repeat(31),
       DATABASE_URL: 'postgres://h/db',
+      EMAIL__SMTP_HOST: 'smtp.example.org',
     });
     assert.deepEqual(problems, [
       'SECRET_KEY is too short: 5 characters, at least 32 required',
       'EMAIL_HASH_SECRET is too short: 31 characters, at least 32 required',
     ]);
+  });
+
+  test('production refuses weak settings, one clear line each', () => {
+    assert.deepEqual(
+      problemsOf({ ...PRODUCTION, ADMIN_PASSWORD: 'a', EMAIL_HASH_SECRET: LONG, K_MIN: '2', EPSILON: '100' }),
+      [
+        'ADMIN_PASSWORD is too short for production: 1 characters, at least 16 required (or leave it unset to disable the admin pages)',
+        'SECRET_KEY and EMAIL_HASH_SECRET must be different secrets',
+        'K_MIN must be at least 5 in production (smaller groups can identify people), got 2',
+        'EPSILON must be between 0.1 and 10 in production, got 100',
+      ],
+    );
+    assert.deepEqual(problemsOf({ ...PRODUCTION, EPSILON: '0.01' }), ['EPSILON must be between 0.1 and 10 in production, got 0.01']);
+    // The limits themselves are accepted.
+    const edge = loadConfig({ ...PRODUCTION, ADMIN_PASSWORD: 'p'.repeat(16), K_MIN: '5', EPSILON: '10' });
+    assert.deepEqual([edge.adminPassword?.length, edge.aggregation.kMin, edge.aggregation.epsilon], [16, 5, 10]);
+    assert.equal(loadConfig({ ...PRODUCTION, EPSILON: '0.1' }).aggregation.epsilon, 0.1);
+    // Development and tests may use anything (tests publish with a huge epsilon to see exact values).
+    const dev = loadConfig({ DATA_DIR: tempDir(), ADMIN_PASSWORD: 'a', K_MIN: '2', EPSILON: '1e9', SECRET_KEY: LONG, EMAIL_HASH_SECRET: LONG });
+    assert.deepEqual([dev.adminPassword, dev.aggregation.kMin, dev.aggregation.epsilon], ['a', 2, 1e9]);
+  });
+
+  test('production refuses to start without SMTP unless e-mail is explicitly disabled', () => {
+    const { EMAIL__SMTP_HOST: _host, ...withoutSmtp } = PRODUCTION;
+    assert.deepEqual(problemsOf(withoutSmtp), [
+      'EMAIL__SMTP_HOST is required in production: without it no sign-in code can be sent (set EMAIL__DISABLED=true for a demo-only instance)',
+    ]);
+    const demoOnly = loadConfig({ ...withoutSmtp, EMAIL__DISABLED: 'true' });
+    assert.equal(demoOnly.email.smtpHost, null);
+    assert.equal(demoOnly.email.disabled, true);
+    assert.deepEqual(problemsOf({ ...PRODUCTION, EMAIL__DISABLED: 'true' }), [
+      'EMAIL__DISABLED=true and EMAIL__SMTP_HOST are both set: remove one of them',
+    ]);
+    assert.equal(loadConfig(PRODUCTION).email.disabled, false);
   });
 
   test('invalid values are refused in every mode', () => {

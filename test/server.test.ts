@@ -23,6 +23,16 @@ describe(`server process (${backend})`, () => {
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), { status: 'ok' });
       assert.ok(server.startupMs < 10_000);
+      // Once, in plain words: where it listens, the docs, where sign-in codes go, the admin page.
+      const output = server.output();
+      const summary = `Open Working Hours backend (development) is running.
+  Listening on   ${server.url}
+  API docs       ${server.url}/docs
+  Sign-in codes  no SMTP server is set (EMAIL__SMTP_HOST), so codes are written to this log: look for "SIGN-IN CODE"
+  Admin page     disabled: set ADMIN_PASSWORD to enable ${server.url}/admin
+`;
+      assert.ok(output.includes(summary), output);
+      assert.equal(output.split('is running.').length, 2, 'printed once');
       // Reported, not asserted: timing belongs to the benchmark, not to a pass/fail test.
       console.log(`# start-up to first healthy response: ${server.startupMs.toFixed(0)} ms`);
     } finally {
@@ -39,6 +49,7 @@ describe(`server process (${backend})`, () => {
     assert.match(run.stderr, /^ {2}- SECRET_KEY is too short: 5 characters, at least 32 required$/m);
     assert.match(run.stderr, /^ {2}- EMAIL_HASH_SECRET is required in production/m);
     assert.match(run.stderr, /^ {2}- DATABASE_URL is required in production/m);
+    assert.match(run.stderr, /^ {2}- EMAIL__SMTP_HOST is required in production: without it no sign-in code can be sent/m);
     assert.doesNotMatch(run.stderr, /\bat .*\.(ts|js):\d+/, 'no stack trace');
   });
 

@@ -60,10 +60,12 @@ export async function installDocs(app: FastifyInstance, config: Config): Promise
       },
     },
   });
+  // One switch for both: with DOCS_ENABLED=false (the production default) the API is not described at all,
+  // neither browsable nor as a document (it lists every admin operation).
   if (config.docsEnabled) {
     await app.register(swaggerUi, { routePrefix: '/docs' });
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   }
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
 
 const isConstrained = (route: RouteOptions) => Object.keys(route.constraints ?? {}).length > 0;

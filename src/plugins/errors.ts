@@ -5,12 +5,14 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STALE_PLAN_MESSAGE } from '../db/prepared-statements.js';
 import { AppError } from '../errors.js';
+import { DEFAULT_BODY_LIMIT, formatBytes } from './validation.js';
 
 /** Fastify's own client errors, with the status we answer and the sentence the user sees. */
 const FASTIFY_CLIENT_ERRORS: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'Malformed JSON in request body'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'Request body is empty but Content-Type is application/json'],
-  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'Request body is too large (the limit is 1 MB)'],
+  // The limit depends on the route: the sentence is completed in bodyTooLarge().
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'Request body is too large'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'Unsupported Content-Type; send application/json'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'Content-Length does not match the body'],
   FST_ERR_CTP_INVALID_TYPE: [400, 'Invalid Content-Type header'],
@@ -52,10 +54,20 @@ export function frameworkErrorHandler(headers: Record<string, string>) {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
-      return reply.code(error.statusCode).headers(error.headers).send({ detail: error.detail });
+      return reply.code(error.statusCode).headers(error.headers).send({ detail: error.detail, ...error.fields });
     }
     if (error.validation) {
       return reply.code(422).send({ detail: error.message });
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const type = request.headers['content-type']?.split(';')[0]?.trim().slice(0, 100);
+      return reply.code(415).send({
+        detail: `Unsupported Content-Type${type ? ` ${type}` : ''}: send the body as JSON with Content-Type: application/json`,
+      });
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = request.routeOptions.bodyLimit ?? DEFAULT_BODY_LIMIT;
+      return reply.code(413).send({ detail: `Request body is too large (the limit here is ${formatBytes(limit)})` });
     }
     const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
     if (known) {

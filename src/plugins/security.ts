@@ -22,7 +22,7 @@ export async function installSecurity(app: FastifyInstance, config: Config): Pro
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'If-None-Match'],
-    exposedHeaders: ['ETag', 'Retry-After', 'Content-Disposition'],
+    exposedHeaders: ['ETag', 'Retry-After', 'Content-Disposition', 'X-Total-Count'],
     maxAge: 600,
   });
 }

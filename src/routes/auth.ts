@@ -179,7 +179,8 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
         summary: 'The statistics releases that included the signed-in user, and the privacy budget spent per year',
         description:
           'One entry per published statistics cell the user was counted in (see docs/privacy.md). Deleted with the account.',
-        tags: ['auth', 'stats'],
+        // One tag: Swagger UI lists an operation once under each of its tags.
+        tags: ['auth'],
         security: bearerSecurity,
         response: {
           200: Type.Object({

@@ -46,7 +46,15 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
           },
           { additionalProperties: false },
         ),
-        response: { 200: Event, 201: Event, ...errorResponses(401, 403, 409, 422) },
+        response: {
+          200: Event,
+          201: Event,
+          ...errorResponses(401, 403, 422),
+          409: Type.Object({
+            detail: Type.String(),
+            event_id: Type.Optional(Type.String({ format: 'uuid', description: 'The stored event of that day, when its minutes differ' })),
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -61,6 +69,7 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
       onRequest,
       schema: {
         summary: "The user's events, newest date first",
+        description: 'X-Total-Count gives the number of events in the date range, across all pages.',
         tags: ['work-events'],
         security: bearerSecurity,
         querystring: Type.Object(
@@ -75,9 +84,10 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
         response: { 200: Type.Array(Event), ...errorResponses(401, 403, 422) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { start_date, end_date, limit, offset } = request.query;
-      return workEvents.list(request.user!, { startDate: start_date, endDate: end_date, limit, offset });
+      const { events, total } = await workEvents.list(request.user!, { startDate: start_date, endDate: end_date, limit, offset });
+      return reply.header('x-total-count', String(total)).send(events);
     },
   );
 

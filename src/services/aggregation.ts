@@ -107,10 +107,15 @@ export class AggregationService {
     let status: AggregationStatus = 'success';
     let error: string | null = null;
     let alreadyPublished = false;
+    let neverPublished = false;
     try {
       const outcome = await withAdvisoryLock(database, AGGREGATION_LOCK_KEY, async (db) => {
         const periods = await this.pendingPeriods(db, options.period);
         alreadyPublished = options.period !== undefined && periods.length === 0;
+        // "Every closed month is already published" would be wrong on a database that never published one.
+        if (options.period === undefined && periods.length === 0) {
+          neverPublished = (await new StatisticsRepository(db).processedPeriods()).size === 0;
+        }
         for (const period of periods) {
           const month = await snapshotTransaction(db, database.dialect, (trx) => this.publishMonth(trx, period));
           if (month) months.push(month);
@@ -137,7 +142,7 @@ export class AggregationService {
       message: '',
       error,
     };
-    report.message = describe(report, options.period, alreadyPublished);
+    report.message = describe(report, options.period, alreadyPublished, neverPublished ? config.aggregation.graceDays : null);
     if (report.periods.length > 0) this.deps.onPublished?.();
 
     const fields = { ...report, timezone: config.timezone };
@@ -315,7 +320,13 @@ function sum(months: MonthOutcome[], key: Exclude<keyof MonthOutcome, 'period'>)
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-function describe(report: AggregationReport, requested: string | undefined, alreadyPublished: boolean): string {
+/** `graceDaysIfNeverPublished`: set when nothing was due and nothing was ever published. */
+function describe(
+  report: AggregationReport,
+  requested: string | undefined,
+  alreadyPublished: boolean,
+  graceDaysIfNeverPublished: number | null,
+): string {
   const months =
     report.periods.length <= 3
       ? report.periods.join(', ')
@@ -333,6 +344,9 @@ function describe(report: AggregationReport, requested: string | undefined, alre
     case 'success':
       if (published) return `Success: ${published}.`;
       if (alreadyPublished) return `Nothing to do: ${requested} is already published, and published months never change.`;
+      if (graceDaysIfNeverPublished !== null) {
+        return `Nothing to publish yet: no month with recorded working time has closed (a month is published ${plural(graceDaysIfNeverPublished, 'day')} after it ends).`;
+      }
       return 'Nothing to do: every closed month is already published.';
   }
 }

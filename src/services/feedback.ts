@@ -9,7 +9,7 @@ import { notFound, unprocessable } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Pseudonymizer } from './pseudonym.js';
 import { DAYS } from './rate-limiter.js';
-import { scrubContactData, scrubEmails, scrubEmailsDeep } from './scrub.js';
+import { scrubContactData, scrubEmailsDeep } from './scrub.js';
 
 export const FEEDBACK_STATUSES = ['new', 'resolved', 'dismissed'] as const satisfies readonly FeedbackStatus[];
 export const DESCRIPTION_MAX_LENGTH = 5000;
@@ -20,6 +20,13 @@ export const DESCRIPTION_MAX_LENGTH = 5000;
  * a few KB.
  */
 export const APP_STATE_MAX_BYTES = 32 * 1024;
+
+/**
+ * How deep a client's `app_state` may nest (depth 1 is a flat object). Real states are a few levels; a
+ * state thousands of levels deep (small enough in bytes) would overflow the stack of the code that copies
+ * and scrubs it.
+ */
+export const APP_STATE_MAX_DEPTH = 32;
 
 /** Bounds of the app's diagnostic fields (§4.13 of the mobile-app contract); the route schema enforces them. */
 export const FEATURE_AREA_MAX_LENGTH = 100;
@@ -136,6 +143,18 @@ export function storedDiagnostics(input: AppDiagnostics): Record<string, unknown
   return Object.keys(sent).length === 0 ? null : sent;
 }
 
+/** Whether objects and arrays inside `value` nest more than `max` levels; a loop, so any depth is safe to ask. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return true;
+    for (const inner of Object.values(node)) pending.push([inner, depth + 1]);
+  }
+  return false;
+}
+
 export class FeedbackService {
   constructor(
     private readonly repository: FeedbackRepository,
@@ -151,6 +170,9 @@ export class FeedbackService {
   async submit(input: FeedbackInput, userId: string | null = null): Promise<{ id: string }> {
     let clientState: Record<string, unknown> | null = null;
     if (input.app_state !== undefined && input.app_state !== null) {
+      if (nestedDeeperThan(input.app_state, APP_STATE_MAX_DEPTH)) {
+        throw unprocessable(`app_state: must not be nested more than ${APP_STATE_MAX_DEPTH} levels deep`);
+      }
       if (Buffer.byteLength(JSON.stringify(input.app_state)) > APP_STATE_MAX_BYTES) {
         throw unprocessable(`app_state: must be at most ${APP_STATE_MAX_BYTES / 1024} KB of JSON`);
       }
@@ -164,7 +186,8 @@ export class FeedbackService {
       throw unprocessable(`app_state.${APP_DIAGNOSTICS_KEY}: reserved for the app's diagnostic fields`);
     }
     const appState = diagnostics === null ? clientState : { ...clientState, [APP_DIAGNOSTICS_KEY]: diagnostics };
-    const metadata = (value: string | null | undefined) => (value === undefined || value === null ? null : scrubEmails(value));
+    // Every free-text field is scrubbed like the description: a device name can hold a phone number too.
+    const metadata = (value: string | null | undefined) => (value === undefined || value === null ? null : scrubContactData(value));
     const id = randomUUID();
     await this.repository.insert({
       id,

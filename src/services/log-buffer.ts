@@ -4,7 +4,8 @@
  *
  * It is fed the exact lines pino writes to stdout, after redaction, so it can never hold more than the
  * operator's log files already do. Writing costs one array store per line: records are parsed only when
- * somebody reads them, which keeps logging cheap on the hot request path.
+ * somebody reads them, which keeps logging cheap on the hot request path. Warnings and errors are also
+ * kept in a second ring of the same size, so that a flood of ordinary records cannot push them out.
  */
 
 export const LOG_BUFFER_CAPACITY = 1000;
@@ -41,27 +42,64 @@ const LEVEL_NAMES = new Map<number, LogLevelName>(
   Object.entries(LOG_LEVELS).map(([name, value]) => [value, name as LogLevelName]),
 );
 
-export class LogBuffer {
-  private readonly lines: string[] = [];
+/** A fixed number of the most recent lines, each with its sequence number (write order across both rings). */
+class Ring {
+  private readonly entries: { seq: number; line: string }[] = [];
   private next = 0;
 
-  constructor(readonly capacity = LOG_BUFFER_CAPACITY) {}
+  constructor(readonly capacity: number) {}
+
+  push(seq: number, line: string): void {
+    const entry = { seq, line };
+    if (this.entries.length < this.capacity) this.entries.push(entry);
+    else this.entries[this.next] = entry;
+    this.next = (this.next + 1) % this.capacity;
+  }
+
+  /** Oldest first. */
+  inOrder(): { seq: number; line: string }[] {
+    return this.entries.length < this.capacity ? this.entries : [...this.entries.slice(this.next), ...this.entries.slice(0, this.next)];
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+}
+
+/** pino writes the level first (`{"level":40,...`); lines that are not pino's count as info. */
+const LEADING_LEVEL = /^\{"level":(\d+)/;
+
+export class LogBuffer {
+  /** Every record. */
+  private readonly recent: Ring;
+  /**
+   * Warnings and errors again, in a ring of their own: about 500 anonymous requests fill `recent` with
+   * their two lines each, and must not push a failed admin login out of the viewer.
+   */
+  private readonly warnings: Ring;
+  private seq = 0;
+
+  constructor(readonly capacity = LOG_BUFFER_CAPACITY) {
+    this.recent = new Ring(capacity);
+    this.warnings = new Ring(capacity);
+  }
 
   write(line: string): void {
     const kept = line.length > MAX_LINE_LENGTH ? truncatedRecord(line) : line;
-    if (this.lines.length < this.capacity) this.lines.push(kept);
-    else this.lines[this.next] = kept;
-    this.next = (this.next + 1) % this.capacity;
+    const seq = this.seq++;
+    this.recent.push(seq, kept);
+    if (Number(LEADING_LEVEL.exec(kept)?.[1] ?? LOG_LEVELS.info) >= LOG_LEVELS.warn) this.warnings.push(seq, kept);
   }
 
   /** Newest first. */
   query({ level, search, limit = DEFAULT_LOG_LIMIT }: LogQuery = {}): LogRecord[] {
     const minimum = level ? LOG_LEVELS[level] : 0;
     const needle = search?.trim().toLowerCase() || null;
-    const max = Math.min(Math.max(1, limit), this.capacity);
+    const max = Math.min(Math.max(1, limit), 2 * this.capacity);
+    const lines = this.newestFirst(minimum >= LOG_LEVELS.warn);
     const found: LogRecord[] = [];
-    for (let i = 1; i <= this.lines.length && found.length < max; i++) {
-      const line = this.lines[(this.next - i + this.capacity) % this.capacity]!;
+    for (const line of lines) {
+      if (found.length >= max) break;
       if (needle && !line.toLowerCase().includes(needle)) continue;
       const record = parseRecord(line);
       if (LOG_LEVELS[record.level] < minimum) continue;
@@ -70,8 +108,21 @@ export class LogBuffer {
     return found;
   }
 
+  /** Records held (a warning kept in both rings counts once). */
   get size(): number {
-    return this.lines.length;
+    return this.recent.size + this.warnings.inOrder().filter(({ seq }) => seq < this.oldestRecentSeq()).length;
+  }
+
+  /** Both rings merged by write order, newest first; only the warnings ring when nothing below warn is asked for. */
+  private newestFirst(warningsOnly: boolean): string[] {
+    if (warningsOnly) return this.warnings.inOrder().map(({ line }) => line).reverse();
+    const oldestRecent = this.oldestRecentSeq();
+    const older = this.warnings.inOrder().filter(({ seq }) => seq < oldestRecent);
+    return [...older, ...this.recent.inOrder()].map(({ line }) => line).reverse();
+  }
+
+  private oldestRecentSeq(): number {
+    return this.recent.inOrder()[0]?.seq ?? this.seq;
   }
 
   /** A pino destination that writes every line to `out` (stdout for operators) and keeps it here. */

@@ -22,6 +22,9 @@ export interface Mailer {
   sendLoginCode(mail: LoginCodeMail): Promise<void>;
 }
 
+/** What a development log line with a sign-in code starts with. */
+export const SIGN_IN_CODE_MARK = 'SIGN-IN CODE';
+
 const NOT_SENT = 'The sign-in code could not be sent. Please try again in a few minutes.';
 
 export function createMailer(config: Config, logger: Logger): Mailer {
@@ -75,9 +78,10 @@ class DevelopmentLogMailer implements Mailer {
   constructor(private readonly logger: Logger) {}
 
   async sendLoginCode(mail: LoginCodeMail): Promise<void> {
+    // The message leads with the code, in words the start-up summary tells the developer to look for.
     this.logger.warn(
       { to: maskAddress(mail.to), code: mail.code },
-      'development: EMAIL__SMTP_HOST is not set, so the sign-in code is logged instead of sent',
+      `${SIGN_IN_CODE_MARK} ${mail.code} for ${maskAddress(mail.to)} (development: EMAIL__SMTP_HOST is not set, so the code is logged instead of sent)`,
     );
   }
 }

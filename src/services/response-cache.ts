@@ -2,7 +2,8 @@
  * In-process cache of serialized responses (body, its gzip and an ETag) for the public statistics, which change once a month
  * but may be read thousands of times a second. The process that publishes clears it at once; other
  * processes serve their copy until it expires (`ttlMs`), so a new month shows everywhere within one TTL.
- * Bounded in entries, because query strings are chosen by clients.
+ * Query strings are chosen by clients, so it is bounded in bytes (and entries), and expired entries are
+ * dropped as soon as the cache is next used, not only when it is full.
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -28,37 +29,77 @@ export interface CachedResponse {
 /** Bodies below this size are not worth compressing. */
 const GZIP_MIN_BYTES = 512;
 
+/**
+ * The default byte budget: room for two full pages of 5000 rows and many small answers, yet small next to
+ * the process. Query strings are chosen by clients, so without a byte bound 1000 large pages held ~700 MB.
+ */
+export const DEFAULT_CACHE_MAX_BYTES = 8 * 2 ** 20;
+
+/** What an entry costs besides its bodies (key, headers, ETag, bookkeeping), roughly. */
+const ENTRY_OVERHEAD_BYTES = 512;
+
 interface Entry {
   expiresAt: number;
   generation: number;
   value: Promise<CachedResponse>;
+  /** Counted once the answer is produced; 0 while it is in flight. */
+  bytes: number;
 }
 
 export class ResponseCache {
+  /** In insertion order, which is also expiry order (one TTL for all): the oldest entry goes first. */
   readonly #entries = new Map<string, Entry>();
   #generation = 0;
+  #bytes = 0;
 
   constructor(
     private readonly clock: Clock,
     readonly ttlMs: number,
+    readonly maxBytes = DEFAULT_CACHE_MAX_BYTES,
     private readonly maxEntries = 1000,
   ) {}
+
+  /** Bytes held by the produced entries (bodies, their gzip and a per-entry overhead). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Entries held, including productions in flight. */
+  get size(): number {
+    return this.#entries.size;
+  }
 
   /** The cached response for `key`, or the one `produce` makes (once, however many ask at the same time). */
   get(key: string, produce: () => Promise<Representation>): Promise<CachedResponse> {
     const now = this.clock.now().getTime();
-    const entry = this.#entries.get(key);
-    if (entry && entry.expiresAt > now && entry.generation === this.#generation) return entry.value;
+    this.#dropExpired(now);
+    const cached = this.#entries.get(key);
+    if (cached && cached.generation === this.#generation) return cached.value;
 
-    const generation = this.#generation;
     const value = produce().then(encode);
-    if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.delete(key);
-    this.#entries.set(key, { expiresAt: now + this.ttlMs, generation, value });
-    // A failed production is not cached: the next request tries again.
-    value.catch(() => {
-      if (this.#entries.get(key)?.value === value) this.#entries.delete(key);
-    });
+    const entry: Entry = { expiresAt: now + this.ttlMs, generation: this.#generation, value, bytes: 0 };
+    this.#remove(key);
+    while (this.#entries.size >= this.maxEntries) this.#remove(this.#entries.keys().next().value!);
+    this.#entries.set(key, entry);
+    value.then(
+      (response) => {
+        // Replaced, invalidated or expired meanwhile: nothing to account for.
+        if (this.#entries.get(key) !== entry) return;
+        const bytes = sizeOf(key, response);
+        // Served to its callers, but never kept: it would push out everything else.
+        if (bytes > this.maxBytes) return void this.#remove(key);
+        entry.bytes = bytes;
+        this.#bytes += bytes;
+        for (const oldest of this.#entries.keys()) {
+          if (this.#bytes <= this.maxBytes) break;
+          this.#remove(oldest);
+        }
+      },
+      // A failed production is not cached: the next request tries again.
+      () => {
+        if (this.#entries.get(key) === entry) this.#remove(key);
+      },
+    );
     return value;
   }
 
@@ -66,7 +107,27 @@ export class ResponseCache {
   invalidate(): void {
     this.#generation += 1;
     this.#entries.clear();
+    this.#bytes = 0;
   }
+
+  #remove(key: string): void {
+    const entry = this.#entries.get(key);
+    if (!entry) return;
+    this.#bytes -= entry.bytes;
+    this.#entries.delete(key);
+  }
+
+  /** Drops the expired entries from the front; entries behind the first live one are younger still. */
+  #dropExpired(now: number): void {
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt > now) break;
+      this.#remove(key);
+    }
+  }
+}
+
+function sizeOf(key: string, response: CachedResponse): number {
+  return response.body.length + (response.gzip?.length ?? 0) + key.length * 2 + ENTRY_OVERHEAD_BYTES;
 }
 
 /** Encodes a representation once: UTF-8 bytes, their gzip when worth it, and a weak ETag. */

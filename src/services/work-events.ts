@@ -59,16 +59,19 @@ export class WorkEventService {
       throw conflict(
         `A work event for ${input.date} already exists with different minutes (id ${event.id}). ` +
           `Change it with PATCH /work-events/${event.id} or delete it first.`,
+        { event_id: event.id },
       );
     }
     return { event: toView(event), created };
   }
 
-  async list(user: User, query: WorkEventQuery): Promise<WorkEventView[]> {
+  /** One page of the user's events, and how many match the date range in all (`total`). */
+  async list(user: User, query: WorkEventQuery): Promise<{ events: WorkEventView[]; total: number }> {
     if (query.startDate && query.endDate && query.startDate > query.endDate) {
       throw unprocessable('start_date must not be after end_date');
     }
-    return (await this.deps.events.list(user.id, query)).map(toView);
+    const [events, total] = await Promise.all([this.deps.events.list(user.id, query), this.deps.events.count(user.id, query)]);
+    return { events: events.map(toView), total };
   }
 
   /** Changes the minutes of one of the user's events; the date of an event never changes. */

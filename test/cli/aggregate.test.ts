@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { backend } from '../helpers/database.js';
 import { runScript } from '../helpers/process.js';
-import { addCell, breakLedger, count } from '../helpers/statistics.js';
+import { addCell, addEvents, addUser, breakLedger, count } from '../helpers/statistics.js';
 
 // The CLI reads the real clock: the seeded months lie in the past, the refused one far in the future.
 describe(`npm run aggregate (${backend})`, () => {
@@ -56,5 +56,29 @@ describe(`npm run aggregate (${backend})`, () => {
       assert.match(run.stderr.trimEnd(), message);
       assert.ok(oneLine(run.stderr), run.stderr);
     }
+  });
+});
+
+describe(`npm run aggregate on a database that never published anything (${backend})`, () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp();
+  });
+  after(async () => t.close());
+
+  const aggregate = () => runScript('src/cli/aggregate.ts', t.env, []);
+  const NOTHING_YET = /^Nothing to publish yet: no month with recorded working time has closed \(a month is published \d+ days after it ends\)\. Took \d+ ms\.\n$/;
+
+  test('without any recorded time it says that nothing can be published yet, not that all is published', async () => {
+    const run = await aggregate();
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, NOTHING_YET);
+  });
+
+  test('with time recorded only in the open month, the same', async () => {
+    await addEvents(t.database.db, await addUser(t.database.db), [new Date().toISOString().slice(0, 10)], { actual: 480, planned: 480 });
+    const run = await aggregate();
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, NOTHING_YET);
   });
 });

@@ -36,7 +36,13 @@ describe('Docker image and compose stack', () => {
     assert.match(runtimeStage, /NODE_ENV=production/);
     assert.match(runtimeStage, /^USER (node|\d{4,})$/m, 'runs as an unprivileged user');
     const expose = /^EXPOSE (\d+)$/m.exec(runtimeStage)?.[1];
-    const config = loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(32), EMAIL_HASH_SECRET: 'y'.repeat(32), DATABASE_URL: 'postgres://db/owh' });
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      SECRET_KEY: 'x'.repeat(32),
+      EMAIL_HASH_SECRET: 'y'.repeat(32),
+      DATABASE_URL: 'postgres://db/owh',
+      EMAIL__SMTP_HOST: 'smtp.example.org',
+    });
     assert.equal(Number(expose), config.port, 'EXPOSE matches the default port');
     assert.equal(config.host, '0.0.0.0', 'production listens on all interfaces inside the container');
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtimeStage)![1]!) as string[];

@@ -22,7 +22,8 @@ describe(`production start: npm run build, NODE_ENV=production node dist/server.
     await run('npm', ['run', 'build'], { cwd: ROOT });
     assert.ok(existsSync(path.join(ROOT, 'dist/server.js')));
     server = await startServer(
-      { NODE_ENV: 'production', HOST: '127.0.0.1', DATABASE_URL: testDb.url, ...TEST_SECRETS },
+      // An SMTP host is required in production; nothing here sends mail, so a closed local port will do.
+      { NODE_ENV: 'production', HOST: '127.0.0.1', DATABASE_URL: testDb.url, ...TEST_SECRETS, EMAIL__SMTP_HOST: '127.0.0.1', EMAIL__SMTP_PORT: '9' },
       { entry: path.join(ROOT, 'dist/server.js') },
     );
   });
@@ -42,6 +43,7 @@ describe(`production start: npm run build, NODE_ENV=production node dist/server.
     const health = await fetch(`${server.url}/healthz`);
     assert.match(health.headers.get('strict-transport-security') ?? '', /max-age=\d+/);
     assert.equal((await fetch(`${server.url}/docs`)).status, 404);
+    assert.equal((await fetch(`${server.url}/openapi.json`)).status, 404, 'the OpenAPI document follows DOCS_ENABLED');
     const bad = await fetch(`${server.url}/nowhere`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     assert.equal(bad.status, 400);
     assert.deepEqual(Object.keys((await bad.json()) as object), ["detail"]);

@@ -15,7 +15,12 @@ describe('error format', () => {
           {
             schema: {
               body: Type.Object(
-                { minutes: Type.Integer({ minimum: 0, maximum: 1440 }), note: Type.Optional(Type.String({ maxLength: 5 })) },
+                {
+                  minutes: Type.Integer({ minimum: 0, maximum: 1440 }),
+                  note: Type.Optional(Type.String({ maxLength: 5 })),
+                  // Free-form, like a feedback's app_state: the schema does not look inside.
+                  data: Type.Optional(Type.Unknown()),
+                },
                 { additionalProperties: false },
               ),
               querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1 })) }),
@@ -84,7 +89,7 @@ describe('error format', () => {
   test('body over 1 MB: 413', async () => {
     const res = await post(JSON.stringify({ minutes: 1, note: 'x'.repeat(1024 * 1024) }));
     assert.equal(res.statusCode, 413);
-    assert.match(res.json().detail, /too large/);
+    assert.equal(res.json().detail, 'Request body is too large (the limit here is 1 MB)');
   });
 
   test('validation errors: 422 naming the field', async () => {
@@ -108,13 +113,15 @@ describe('error format', () => {
     assert.match(query.json().detail, /^limit: /);
   });
 
-  test('a NUL character anywhere in a body is 422 naming the field, before the schema is checked', async () => {
+  test('a NUL character anywhere in a body the schema accepts is 422 naming the field', async () => {
     for (const [payload, detail] of [
       ['{"minutes": 1, "note": "a\\u0000"}', 'note: must not contain NUL characters'],
-      ['{"minutes": 1, "deep": {"list": ["ok", "\\u0000"]}}', 'deep.list.1: must not contain NUL characters'],
-      ['"\\u0000"', 'body: must not contain NUL characters'],
+      ['{"minutes": 1, "data": {"list": ["ok", "\\u0000"]}}', 'data.list.1: must not contain NUL characters'],
+      // The schema comes first: a body it refuses is never walked.
+      ['"\\u0000"', 'body: must be of type object'],
+      ['{"minutes": 1, "deep": ["\\u0000"]}', 'deep: unknown field'],
       // Nested far deeper than a recursive search could go (that was a 500: stack overflow).
-      [`{"deep": ${'['.repeat(20_000)}"\\u0000"${']'.repeat(20_000)}}`, `deep${'.0'.repeat(20_000)}: must not contain NUL characters`],
+      [`{"minutes": 1, "data": ${'['.repeat(20_000)}"\\u0000"${']'.repeat(20_000)}}`, `data${'.0'.repeat(20_000)}: must not contain NUL characters`],
     ]) {
       const res = await post(payload!);
       assert.deepEqual([res.statusCode, res.json()], [422, { detail }], payload!.slice(0, 80));
@@ -139,8 +146,22 @@ describe('error format', () => {
 
   test('unsupported content type: 415', async () => {
     const res = await post('minutes=1', { 'content-type': 'application/x-www-form-urlencoded' });
-    assert.equal(res.statusCode, 415);
-    assert.equal(typeof res.json().detail, 'string');
+    assert.deepEqual([res.statusCode, res.json()], [
+      415,
+      { detail: 'Unsupported Content-Type application/x-www-form-urlencoded: send the body as JSON with Content-Type: application/json' },
+    ]);
+  });
+
+  test('a form-encoded body sent as JSON: 415 saying so, not "Malformed JSON"', async () => {
+    for (const payload of ['minutes=1', 'minutes=1&note=a%20b', 'email=a%40b.de&code=123456']) {
+      const res = await post(payload);
+      assert.deepEqual(
+        [res.statusCode, res.json()],
+        [415, { detail: 'The body is form-encoded (name=value&...); send it as JSON, e.g. {"name": "value"}, with Content-Type: application/json' }],
+        payload,
+      );
+    }
+    assert.deepEqual((await post('{"minutes": 1')).json(), { detail: 'Malformed JSON in request body' }, 'broken JSON is still called that');
   });
 
   test('unexpected errors: 500 without internals', async () => {
@@ -173,6 +194,16 @@ describe('error format', () => {
     const ui = await t.app.inject({ method: 'GET', url: '/docs' });
     assert.ok([200, 302].includes(ui.statusCode));
   });
+
+  test('each operation appears once in the docs: one tag, besides "app" for the paths the app calls', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { tags?: string[] }>> };
+    const twice = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) => (operation.tags ?? []).filter((tag) => tag !== 'app').length > 1)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    assert.deepEqual(twice, []);
+  });
 });
 
 describe('CORS and production headers', () => {
@@ -189,8 +220,10 @@ describe('CORS and production headers', () => {
     assert.equal(other.headers['access-control-allow-origin'], undefined);
   });
 
-  test('Swagger UI can be disabled', async () => {
+  test('Swagger UI can be disabled, and the OpenAPI document with it', async () => {
     const ui = await t.app.inject({ method: 'GET', url: '/docs' });
     assert.equal(ui.statusCode, 404);
+    const doc = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(doc.statusCode, 404);
   });
 });

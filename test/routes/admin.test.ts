@@ -238,6 +238,16 @@ describe(`GET /admin/logs (${backend})`, () => {
     assert.equal(failed[0]?.level, 'warn');
   });
 
+  test('500 anonymous requests do not push a failed admin login out of the viewer', async () => {
+    await t.app.inject({ method: 'GET', url: '/admin/data', headers: { authorization: basicAuth('admin', 'flood-guess') } });
+    // Each logs two lines (incoming request, request completed): 1000 lines, the whole ordinary buffer.
+    for (let i = 0; i < 500; i++) await t.app.inject({ method: 'GET', url: `/nowhere/${i}` });
+    assert.ok(!JSON.stringify((await logs('?level=info&limit=1000')).records.slice(0, 900)).includes('admin login failed'));
+    assert.equal((await logs('?search=admin login failed&limit=1000')).records.length >= 1, true, 'found by text');
+    const warnings = (await logs('?level=warn&limit=1000')).records;
+    assert.ok(warnings.some((r) => r.msg === 'admin login failed'), JSON.stringify(warnings.slice(0, 3)));
+  });
+
   test("the dashboard's own polling does not push real records out of the buffer", async () => {
     const before = (await logs('?limit=1000')).buffered;
     for (const url of ['/admin', '/admin/data', '/admin/feedback', '/admin/logs']) {

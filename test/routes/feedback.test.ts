@@ -99,6 +99,30 @@ describe(`POST /feedback (${backend})`, () => {
     assert.ok(!everything.includes('bob@'), everything);
   });
 
+  test('every free-text field is scrubbed, however the contact data is written', async () => {
+    t.clock.advance(MINUTE);
+    const hidden = 'max@klinik-mu\u0308nchen.de +49\u00a030\u00a012345678';
+    const res = await send({
+      description: `desc ${hidden}`,
+      app_version: `v ${hidden}`,
+      build_number: `b ${hidden}`,
+      platform: `p ${hidden}`,
+      device_model: `Pixel of anna\uff20charite.de 0170\u20131234\u2013567`,
+      os_version: `os ${hidden}`,
+      app_state: { note: 'anna.schmidt%40charite.de', domain: 'anna@char\u200bite.de' },
+    });
+    assert.equal(res.statusCode, 201);
+    const [row] = await stored();
+    const removed = `${EMAIL_PLACEHOLDER} ${PHONE_PLACEHOLDER}`;
+    assert.equal(row?.description, `desc ${removed}`);
+    assert.equal(row?.app_version, `v ${removed}`);
+    assert.equal(row?.build_number, `b ${removed}`);
+    assert.equal(row?.platform, `p ${removed}`);
+    assert.equal(row?.os_version, `os ${removed}`);
+    assert.equal(row?.device_model, `Pixel of ${removed}`);
+    assert.deepEqual((await storedById(row!.id))?.app_state, { note: EMAIL_PLACEHOLDER, domain: EMAIL_PLACEHOLDER });
+  });
+
   test('validation: 422 naming the field, nothing stored', async () => {
     const before = (await stored()).length;
     const cases: [unknown, RegExp][] = [

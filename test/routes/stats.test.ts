@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { gunzipSync } from 'node:zlib';
 import { buildApp } from '../../src/app.js';
 import { openDatabase } from '../../src/db/index.js';
@@ -500,3 +502,53 @@ describe(`published rows from the aggregation, with real noise (${backend})`, ()
     assert.equal(app.length, 1);
   });
 });
+
+describe(`public statistics cache memory (${backend})`, () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp();
+    // 1200 published rows, so that each page `?limit=300&offset=i` is about 200 KB of JSON.
+    const rows = Array.from({ length: 1200 }, (_, i) =>
+      statsRow({ period: `20${String(10 + Math.floor(i / 100)).padStart(2, '0')}-${String((i % 12) + 1).padStart(2, '0')}`, specialty: `group-${i}` }),
+    );
+    for (let i = 0; i < rows.length; i += 200) await t.database.db.insertInto('stats_by_state_specialty').values(rows.slice(i, i + 200)).execute();
+  });
+  after(async () => t.close());
+
+  test('1000 distinct pages keep the cache and the heap within the byte bound', async () => {
+    const gc = collector();
+    const cache = t.app.services.statistics.cache;
+    const first = await t.app.inject('/stats/by-state-specialty?limit=300&offset=0');
+    assert.equal(first.statusCode, 200);
+    assert.ok(first.body.length > 100_000, `a page is ${first.body.length} bytes`);
+    await gc();
+    const baseline = memory();
+    for (let i = 1; i <= 1000; i++) {
+      const page = await t.app.inject(`/stats/by-state-specialty?limit=300&offset=${i}`);
+      assert.equal(page.statusCode, 200);
+    }
+    assert.ok(cache.bytes <= cache.maxBytes, `the cache holds ${cache.bytes} bytes, bound ${cache.maxBytes}`);
+    await gc();
+    const growth = memory() - baseline;
+    // Unbounded, 1000 such pages would hold about 200 MB; the slack covers the test runner's own garbage.
+    assert.ok(growth < cache.maxBytes + 16 * 2 ** 20, `memory grew by ${Math.round(growth / 2 ** 20)} MB`);
+  });
+});
+
+/** The heap and Buffer memory in use (the cached bodies are Buffers, outside the JS heap). */
+function memory(): number {
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+}
+
+/** A full garbage collection, available without starting node with --expose-gc. */
+function collector(): () => Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  return async () => {
+    // Injected requests release their buffers only after a turn of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    gc();
+    gc();
+  };
+}

@@ -126,11 +126,13 @@ describe(`work events (${backend})`, () => {
     assert.deepEqual(retry.json(), first.json(), 'the stored event, unchanged');
     const other = await me.post({ ...day, actual_minutes: 600 });
     assert.equal(other.statusCode, 409);
-    assert.equal(
-      other.json().detail,
-      `A work event for 2026-03-02 already exists with different minutes (id ${first.json().id}). ` +
+    assert.deepEqual(other.json(), {
+      detail:
+        `A work event for 2026-03-02 already exists with different minutes (id ${first.json().id}). ` +
         `Change it with PATCH /work-events/${first.json().id} or delete it first.`,
-    );
+      // A client can correct the stored event without parsing the sentence.
+      event_id: first.json().id,
+    });
     assert.equal((await me.list()).json().length, 1);
   });
 
@@ -184,6 +186,11 @@ describe(`work events (${backend})`, () => {
     assert.deepEqual(await page('?start_date=2026-02-11'), ['2026-02-12', '2026-02-11']);
     assert.deepEqual(await page('?end_date=2026-02-01'), ['2026-02-01']);
     assert.deepEqual(await page('?start_date=2026-02-05&end_date=2026-02-05'), ['2026-02-05']);
+    // X-Total-Count: the events matching the date range, whatever the page.
+    for (const [query, total] of [['', '12'], ['?limit=5&offset=10', '12'], ['?offset=12', '12'], ['?start_date=2026-02-03&end_date=2026-02-05&limit=1', '3']]) {
+      assert.equal((await me.list(query)).headers['x-total-count'], total, query);
+    }
+    assert.equal((await (await newUser()).list()).headers['x-total-count'], '0', 'counts only the user\'s own events');
     assert.equal((await me.list('?limit=1000')).statusCode, 200);
     for (const [query, detail] of [
       ['?limit=1001', /^limit: /],

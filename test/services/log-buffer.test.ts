@@ -16,6 +16,21 @@ describe('log buffer', () => {
     );
   });
 
+  test('warnings and errors outlive a flood of ordinary records', () => {
+    const buffer = new LogBuffer(10);
+    buffer.write(line(30, 'before'));
+    buffer.write(line(40, 'admin login failed'));
+    buffer.write(line(50, 'smtp refused'));
+    for (let i = 1; i <= 50; i++) buffer.write(line(30, `request ${i}`));
+    assert.deepEqual(buffer.query({ level: 'warn' }).map((r) => r.msg), ['smtp refused', 'admin login failed']);
+    assert.deepEqual(buffer.query({ search: 'login failed' }).map((r) => r.msg), ['admin login failed']);
+    const all = buffer.query({ limit: 100 }).map((r) => r.msg);
+    assert.deepEqual(all.slice(0, 2), ['request 50', 'request 49']);
+    assert.deepEqual(all.slice(-2), ['smtp refused', 'admin login failed'], 'after the newest ordinary records, in time order');
+    assert.equal(all.length, 12);
+    assert.equal(buffer.size, 12);
+  });
+
   test('parses records: time, level name, message, other fields without pid and hostname', () => {
     const buffer = new LogBuffer();
     buffer.write(line(40, 'slow query', { reqId: 'req-7', ms: 1200 }));

@@ -84,7 +84,8 @@ describe(`sign-in e-mail delivery failures (${backend})`, () => {
 
   for (const nodeEnv of ['production', 'test']) {
     test(`without EMAIL__SMTP_HOST, ${nodeEnv} answers 503 instead of pretending to send`, async () => {
-      const t = await createTestApp({ env: { NODE_ENV: nodeEnv } });
+      // Production starts without SMTP only when told that this instance sends no e-mail.
+      const t = await createTestApp({ env: { NODE_ENV: nodeEnv, ...(nodeEnv === 'production' ? { EMAIL__DISABLED: 'true' } : {}) } });
       try {
         const email = uniqueEmail();
         const res = await requestCode(t, email);
@@ -111,6 +112,8 @@ describe(`sign-in e-mail delivery failures (${backend})`, () => {
       const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.code);
       assert.ok(logged, 'the code is in the log');
       assert.match(logged.msg, /development/);
+      // Easy to spot among the request lines: the message starts with the words the start-up summary names.
+      assert.ok(logged.msg.startsWith(`SIGN-IN CODE ${logged.code} for d***@klinik.example`), logged.msg);
       assert.ok(!lines.join('').includes(email), 'the address itself is not logged');
       const verified = await app.inject({ method: 'POST', url: '/auth/verify', payload: { email, code: logged.code } });
       assert.equal(verified.statusCode, 200);

@@ -60,6 +60,17 @@ export class WorkEventRepository {
     return select.orderBy('date', 'desc').limit(query.limit).offset(query.offset).execute();
   }
 
+  /** How many of the user's events lie in the query's date range (limit and offset aside). */
+  async count(userId: string, query: Pick<WorkEventQuery, 'startDate' | 'endDate'>): Promise<number> {
+    let select = this.db
+      .selectFrom('work_events')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .where('user_id', '=', userId);
+    if (query.startDate) select = select.where('date', '>=', query.startDate);
+    if (query.endDate) select = select.where('date', '<=', query.endDate);
+    return Number((await select.executeTakeFirstOrThrow()).n);
+  }
+
   /** The user's own event; undefined when the user has no event with that id. */
   async find(userId: string, id: string): Promise<WorkEvent | undefined> {
     return this.db.selectFrom('work_events').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
