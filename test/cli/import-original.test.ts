@@ -60,7 +60,7 @@ async function fill(source: OriginalDatabase): Promise<void> {
   await q(`insert into verification_requests values ($1,$2,'example.org',$3,$4,null,'pending',0,$5)`, [
     '00000000-0000-4000-8000-0000000000c1',
     originalHash(SECRET, DOCTOR.email),
-    originalHash(SECRET, '482913'),
+    originalHash(SECRET, '000042'),
     '2026-08-19T10:15:00Z',
     '2026-08-19T10:00:00Z',
   ]);
