@@ -201,7 +201,7 @@ export interface ImportedPrivacyLedgerTable {
   recorded_at: string;
 }
 
-/** A statistics row the original backend published, frozen as it was shown (migration 0008). */
+/** A statistics row the original backend published, frozen as it was shown (migration 0009). */
 export interface ImportedStatisticsTable {
   id: string;
   method: string;
