@@ -15,7 +15,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Insertable } from 'kysely';
-import type { OriginalImportRepository } from '../db/repositories/original-import.js';
+import type { OriginalImportRepository, UserRows, UserRowsTable } from '../db/repositories/original-import.js';
 import {
   ORIGINAL_COLUMNS,
   ORIGINAL_REVISION,
@@ -92,6 +92,11 @@ export interface ImportDeps {
 }
 
 const DEFAULT_BATCH_SIZE = 5000;
+/**
+ * Weeks, days and ledger entries: 50 per user and most of the rows. Larger batches mean fewer round trips;
+ * 20,000 rows (two batches in memory, one read ahead) stay in the tens of MB.
+ */
+const DEFAULT_BIG_BATCH_SIZE = 20_000;
 /** `expires_at − created_at` of a first code request: 15 minutes, give or take the server's own work. */
 const CODE_LIFETIME_S = 15 * 60;
 const CODE_LIFETIME_TOLERANCE_S = 60;
@@ -146,7 +151,7 @@ export class OriginalImportService {
     const erasedSinceLastRun = await this.#eraseDeletedUsers(run);
 
     await this.#importUsers(run, importedAt);
-    await this.#importChildren(run, 'finalized_weeks', (after, n) => source.finalizedWeeks(after, n), (r) => r.finalized_week_id, (r) => this.#week(run, r), (trx, rows) => target.insertFinalizedWeeks(trx, rows));
+    await this.#importChildren(run, 'finalized_weeks', (after, n) => source.finalizedWeeks(after, n), (r) => r.finalized_week_id, (r) => this.#week(run, r));
     await this.#importChildren(
       run,
       'work_events',
@@ -161,7 +166,6 @@ export class OriginalImportService {
         created_at: r.submitted_at,
         updated_at: r.submitted_at,
       }),
-      (trx, rows) => target.insertWorkEvents(trx, rows),
     );
     await this.#importChildren(
       run,
@@ -169,7 +173,6 @@ export class OriginalImportService {
       (after, n) => source.privacyLedger(after, n),
       (r) => r.entry_id,
       (r) => ({ id: r.entry_id, user_id: r.user_id, period_start: r.period_start, cell_key: r.cell_key, epsilon: Number(r.epsilon_spent), recorded_at: r.recorded_at }),
-      (trx, rows) => target.insertPrivacyLedger(trx, rows),
     );
     const feedbackIds = await this.#importFeedback(run, feedbackCutoff);
     await this.#importStatistics(run, importedAt);
@@ -397,13 +400,12 @@ export class OriginalImportService {
   }
 
   /** Rows that belong to a user: carried only when the user is here (imported now or before, not erased). */
-  async #importChildren<S extends { user_id: string }, T extends { id: string; user_id: string }>(
+  async #importChildren<S extends { user_id: string }, T extends UserRowsTable>(
     run: Run,
-    table: 'finalized_weeks' | 'work_events' | 'imported_privacy_ledger',
+    table: T,
     fetch: (after: string | null, limit: number) => Promise<S[]>,
     key: (row: S) => string,
-    map: (row: S) => T,
-    insert: (trx: Parameters<Parameters<OriginalImportRepository['transaction']>[0]>[0], rows: T[]) => Promise<number>,
+    map: (row: S) => UserRows[T],
   ): Promise<void> {
     const { target } = this.deps;
     await run.batches(table, fetch, key, async (batch) => {
@@ -413,15 +415,15 @@ export class OriginalImportService {
         return false;
       });
       const rows = kept.map(map);
-      const present = await target.presentUsers([...new Set(rows.map((r) => r.user_id))]);
-      const ofUsersHere = rows.filter((r) => present.has(r.user_id) || run.wouldBeUsers.has(r.user_id));
       if (run.dryRun) {
+        const present = await target.presentUsers([...new Set(rows.map((r) => r.user_id))]);
+        const ofUsersHere = rows.filter((r) => present.has(r.user_id) || run.wouldBeUsers.has(r.user_id));
         const known = await target.presentIds(table, ofUsersHere.map((r) => r.id));
         run.count(table, ofUsersHere.filter((r) => !known.has(r.id)).length);
         return;
       }
-      run.count(table, await target.transaction((trx) => insert(trx, ofUsersHere)));
-    });
+      run.count(table, await target.insertUserRows(table, rows));
+    }, run.bigBatchSize);
   }
 
   /** Young feedback, scrubbed by today's rules and unlinked (the original's user_id was never proven). */
@@ -519,6 +521,7 @@ function feedbackInput(row: OriginalFeedback): FeedbackInput {
 class Run {
   readonly dryRun: boolean;
   readonly batchSize: number;
+  readonly bigBatchSize: number;
   readonly imported = new Map<string, number>();
   readonly skipped = new Map<string, number>();
   /** Source users left out as faulty: their rows are skipped with them (and counted). */
@@ -533,6 +536,7 @@ class Run {
   ) {
     this.dryRun = options.dryRun === true;
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.bigBatchSize = options.batchSize ?? DEFAULT_BIG_BATCH_SIZE;
   }
 
   count(table: string, n: number): void {
@@ -557,26 +561,38 @@ class Run {
     return [...this.#notes].map(([text, n]) => `${n} × ${text}`);
   }
 
-  /** Reads `table` in keyset batches, hands each to `handle`, and reports progress every few seconds. */
-  async batches<S>(table: string, fetch: (after: string | null, limit: number) => Promise<S[]>, key: (row: S) => string, handle: (batch: S[]) => Promise<void>) {
+  /**
+   * Reads `table` in keyset batches, hands each to `handle`, and reports progress every few seconds. The
+   * next batch is read from the original while this one is written here (two connections, two servers'
+   * work overlapping); no more than two batches are ever held.
+   */
+  async batches<S>(
+    table: string,
+    fetch: (after: string | null, limit: number) => Promise<S[]>,
+    key: (row: S) => string,
+    handle: (batch: S[]) => Promise<void>,
+    size = this.batchSize,
+  ) {
     const started = this.clock.now().getTime();
     const interval = this.options.progressIntervalMs ?? 5000;
     let lastReport = started;
     let read = 0;
-    let after: string | null = null;
-    for (;;) {
-      const batch = await fetch(after, this.batchSize);
+    let next: Promise<S[]> | null = fetch(null, size);
+    while (next) {
+      const batch: S[] = await next;
       if (batch.length === 0) break;
+      // A short batch is the last one: nothing to read ahead.
+      next = batch.length < size ? null : fetch(key(batch.at(-1)!), size);
+      // Without a handler on the read-ahead, a failed write would leave its rejection unhandled.
+      next?.catch(() => {});
       await handle(batch);
       read += batch.length;
-      after = key(batch.at(-1)!);
       const now = this.clock.now().getTime();
       if (this.options.onProgress && now - lastReport >= interval) {
         lastReport = now;
         const rate = Math.round((read * 1000) / Math.max(1, now - started));
         this.options.onProgress(`${table}: ${read.toLocaleString('en')} read, ${(this.imported.get(table) ?? 0).toLocaleString('en')} ${this.dryRun ? 'to import' : 'imported'} (${rate.toLocaleString('en')} rows/s)`);
       }
-      if (batch.length < this.batchSize) break;
     }
   }
 }

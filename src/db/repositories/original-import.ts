@@ -1,9 +1,14 @@
 /**
  * All SQL of `npm run import:original` on OUR side. Every insert skips rows that are already there
- * (`on conflict do nothing`), which is what makes a second run change nothing; each call is one statement
- * in the caller's transaction (one per batch).
+ * (`on conflict do nothing`), which is what makes a second run change nothing.
+ *
+ * The big tables (weeks, days, ledger) are written in one statement per batch on PostgreSQL: one array
+ * parameter per column, unnested server-side (`insert … select … from unnest($1::uuid[], …)`). That is one
+ * round trip per batch whatever its size, with a fixed statement text (no parameter-count limit, no
+ * 30,000-parameter chunks) and no parsing of a huge VALUES list: a single statement is atomic, so it is the
+ * batch's transaction. SQLite (in process, no round trips) keeps multi-row VALUES in chunks.
  */
-import type { Insertable, Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Insertable, type Kysely } from 'kysely';
 import type {
   DB,
   FeedbackTable,
@@ -26,9 +31,77 @@ function* chunks<T extends object>(rows: T[]): Generator<T[]> {
 
 type Db = Kysely<DB>;
 type ImportTable = 'work_events' | 'finalized_weeks' | 'feedback' | 'imported_privacy_ledger' | 'imported_statistics';
+/** The tables of a user's own rows, written only for users that are here. */
+export type UserRowsTable = 'work_events' | 'finalized_weeks' | 'imported_privacy_ledger';
+export type UserRows = {
+  work_events: Insertable<WorkEventsTable>;
+  finalized_weeks: Insertable<FinalizedWeeksTable>;
+  imported_privacy_ledger: Insertable<ImportedPrivacyLedgerTable>;
+};
+
+/** PostgreSQL type of every column written with unnest, in statement order (one array parameter each). */
+const PG_COLUMNS: { [T in UserRowsTable]: Record<keyof UserRows[T] & string, string> } = {
+  work_events: { id: 'uuid', user_id: 'uuid', date: 'date', planned_minutes: 'int4', actual_minutes: 'int4', created_at: 'timestamptz', updated_at: 'timestamptz' },
+  finalized_weeks: {
+    id: 'uuid',
+    user_id: 'uuid',
+    week_start: 'date',
+    week_end: 'date',
+    planned_centihours: 'int4',
+    actual_centihours: 'int4',
+    country_code: 'text',
+    finalized_at: 'timestamptz',
+    hospital_id: 'text',
+    specialty: 'text',
+    role_level: 'text',
+    state_code: 'text',
+    profession: 'text',
+    seniority: 'text',
+    department_group: 'text',
+    specialization_code: 'text',
+    hospital_ref_id: 'int4',
+  },
+  imported_privacy_ledger: { id: 'uuid', user_id: 'uuid', period_start: 'date', cell_key: 'text', epsilon: 'float8', recorded_at: 'timestamptz' },
+};
 
 export class OriginalImportRepository {
-  constructor(private readonly db: Db) {}
+  readonly #postgres: boolean;
+
+  constructor(private readonly db: Db) {
+    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  }
+
+  /**
+   * Inserts the rows of `table` whose user is here (imported now or before, not erased since), skipping
+   * those already present; returns how many were inserted. One statement on PostgreSQL, one transaction on
+   * SQLite: either way the batch lands whole or not at all.
+   */
+  async insertUserRows<T extends UserRowsTable>(table: T, rows: UserRows[T][]): Promise<number> {
+    if (rows.length === 0) return 0;
+    if (this.#postgres) {
+      const columns = Object.entries(PG_COLUMNS[table]) as [string, string][];
+      const arrays = columns.map(([name, type]) => sql`${rows.map((row) => (row as Record<string, unknown>)[name] ?? null)}::${sql.raw(type)}[]`);
+      const names = sql.raw(columns.map(([name]) => name).join(', '));
+      const result = await sql`insert into ${sql.table(table)} (${names})
+        select r.* from unnest(${sql.join(arrays)}) as r(${names})
+        where exists (select 1 from users where users.id = r.user_id)
+        on conflict do nothing`.execute(this.db);
+      return Number(result.numAffectedRows ?? 0);
+    }
+    return this.transaction(async (trx) => {
+      const present = await this.presentUsers([...new Set(rows.map((r) => r.user_id))], trx);
+      let inserted = 0;
+      for (const chunk of chunks(rows.filter((r) => present.has(r.user_id)))) {
+        const result = await trx
+          .insertInto(table)
+          .values(chunk as never)
+          .onConflict((oc) => oc.doNothing())
+          .executeTakeFirst();
+        inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+      }
+      return inserted;
+    });
+  }
 
   /** Runs `work` in one transaction. */
   transaction<T>(work: (trx: Db) => Promise<T>): Promise<T> {
@@ -107,32 +180,8 @@ export class OriginalImportRepository {
     return inserted;
   }
 
-  async insertWorkEvents(trx: Db, rows: Insertable<WorkEventsTable>[]): Promise<number> {
-    let inserted = 0;
-    for (const chunk of chunks(rows)) {
-      const result = await trx.insertInto('work_events').values(chunk).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-      inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
-    }
-    return inserted;
-  }
 
-  async insertFinalizedWeeks(trx: Db, rows: Insertable<FinalizedWeeksTable>[]): Promise<number> {
-    let inserted = 0;
-    for (const chunk of chunks(rows)) {
-      const result = await trx.insertInto('finalized_weeks').values(chunk).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-      inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
-    }
-    return inserted;
-  }
 
-  async insertPrivacyLedger(trx: Db, rows: Insertable<ImportedPrivacyLedgerTable>[]): Promise<number> {
-    let inserted = 0;
-    for (const chunk of chunks(rows)) {
-      const result = await trx.insertInto('imported_privacy_ledger').values(chunk).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-      inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
-    }
-    return inserted;
-  }
 
   async insertFeedback(trx: Db, rows: Insertable<FeedbackTable>[]): Promise<number> {
     let inserted = 0;
