@@ -3,6 +3,7 @@ import type { DB, User } from '../schema.js';
 import { toFinalizedWeekView } from '../../services/finalized-weeks.js';
 import { FeedbackRepository } from './feedback.js';
 import { FinalizedWeekRepository } from './finalized-weeks.js';
+import { PrivacyLedgerRepository } from './privacy-ledger.js';
 import { SocialIdentityRepository } from './social-identities.js';
 
 /**
@@ -36,6 +37,8 @@ export class PersonalDataRepository {
       // The Apple/Google accounts that sign in to this one, subject included: it is what we store about the
       // person there (an identifier, not a credential: signing in needs a token signed by the provider).
       social_identities: await new SocialIdentityRepository(db).listForUser(user.id),
+      // The ε the original backend charged this person before the move (npm run import:original).
+      imported_privacy_ledger: await new PrivacyLedgerRepository(db).importedForUser(user.id),
       feedback_reports: (await new FeedbackRepository(db).listForUser(user.id)).map(({ user_id: _, ...report }) => report),
       pending_login_codes: await db
         .selectFrom('verification_codes')
