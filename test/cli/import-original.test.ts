@@ -230,6 +230,63 @@ describe(`importing the original backend (target ${backend})`, { skip }, () => {
     }
   });
 
+  test("the ε the original charged a person stays visible: /auth/me/privacy and the export", async () => {
+    const privacy = await t.app.inject({ method: 'GET', url: '/auth/me/privacy', headers: bearer(ORIGINAL_TOKEN) });
+    assert.equal(privacy.statusCode, 200, privacy.body);
+    assert.deepEqual(privacy.json(), {
+      releases: [],
+      imported_releases: [{ week_start: '2026-07-27', cell_key: 'DEU/BY/innere_medizin', epsilon: 0.8, recorded_at: '2026-08-04T03:00:00.000Z' }],
+      epsilon_by_year: [{ year: '2026', releases: 1, epsilon: 0.8 }],
+    });
+    const exported = await t.app.inject({ method: 'GET', url: '/auth/me/export', headers: bearer(ORIGINAL_TOKEN) });
+    assert.equal(exported.statusCode, 200, exported.body);
+    assert.deepEqual(exported.json().imported_privacy_ledger, [
+      { period_start: '2026-07-27', cell_key: 'DEU/BY/innere_medizin', epsilon: 0.8, recorded_at: '2026-08-04T03:00:00.000Z' },
+    ]);
+  });
+
+  test("the original's published statistics are served read-only at /stats/original, labelled, apart from ours", async () => {
+    const all = await t.app.inject({ method: 'GET', url: '/stats/original' });
+    assert.equal(all.statusCode, 200, all.body);
+    assert.equal(all.headers['x-total-count'], '2');
+    // Only what the original showed as published (a2 was warming up, a4 under its k), newest week first.
+    assert.deepEqual(
+      all.json().map((r: { stat_id: string; method: string; period_start: string; specialty: string }) => [r.stat_id.slice(-2), r.method, r.period_start, r.specialty]),
+      [
+        ['a1', 'original-weekly-laplace-v1', '2026-07-27', 'innere_medizin'],
+        ['a3', 'original-legacy-v0', '2026-01-05', 'Internal Medicine'],
+      ],
+    );
+    const [weekly] = all.json();
+    assert.equal(weekly.period_end, '2026-08-02');
+    assert.equal(weekly.planned_mean_hours, 41.2);
+    assert.equal(weekly.overtime_mean_hours, 9.1);
+    assert.equal(weekly.actual_ci_half, 3.4);
+    assert.equal(weekly.n_display, 10);
+    assert.equal('avg_actual_hours_noised' in weekly || 'n_users' in weekly, false, 'the figures the original kept confidential stay so');
+
+    const filtered = await t.app.inject({ method: 'GET', url: '/stats/original?state_code=BY&period_start=2026-07-27&method=original-weekly-laplace-v1' });
+    assert.deepEqual(filtered.json().map((r: { stat_id: string }) => r.stat_id.slice(-2)), ['a1']);
+    const none = await t.app.inject({ method: 'GET', url: '/stats/original?state_code=BE' });
+    assert.deepEqual(none.json(), []);
+    assert.equal(none.headers['x-total-count'], '0');
+
+    const csv = await t.app.inject({ method: 'GET', url: '/stats/original?method=original-legacy-v0', headers: { accept: 'text/csv' } });
+    assert.equal(csv.statusCode, 200);
+    assert.match(String(csv.headers['content-type']), /^text\/csv/);
+    const lines = csv.body.trim().split('\r\n');
+    assert.equal(lines[0]!.split(',')[1], 'method');
+    assert.equal(lines.length, 2);
+    assert.match(lines[1]!, /original-legacy-v0,DEU,BY,Internal Medicine,/);
+
+    const bad = await t.app.inject({ method: 'GET', url: '/stats/original?period_start=2026-13-45' });
+    assert.equal(bad.statusCode, 422);
+    assert.equal(typeof bad.json().detail, 'string');
+    // Never mixed with ours: our monthly statistics hold none of the imported rows.
+    const ours = await t.app.inject({ method: 'GET', url: '/stats/by-state-specialty' });
+    assert.deepEqual(ours.json(), []);
+  });
+
   test('a second run changes nothing', async () => {
     const snapshot = async () => ({
       users: await t.database.db.selectFrom('users').selectAll().orderBy('id').execute(),
