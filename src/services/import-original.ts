@@ -97,6 +97,12 @@ const DEFAULT_BATCH_SIZE = 5000;
  * 20,000 rows (two batches in memory, one read ahead) stay in the tens of MB.
  */
 const DEFAULT_BIG_BATCH_SIZE = 20_000;
+/**
+ * Batches written at once. The target's inserts (index upkeep, foreign-key checks) are the slow side of the
+ * import: two writers keep two server processes busy instead of one (and the second overlaps the first's commit).
+ * Two, not more: a batch is already 20,000 rows, and the target's server may be serving the new service too.
+ */
+const WRITERS = 2;
 /** `expires_at − created_at` of a first code request: 15 minutes, give or take the server's own work. */
 const CODE_LIFETIME_S = 15 * 60;
 const CODE_LIFETIME_TOLERANCE_S = 60;
@@ -563,8 +569,8 @@ class Run {
 
   /**
    * Reads `table` in keyset batches, hands each to `handle`, and reports progress every few seconds. The
-   * next batch is read from the original while this one is written here (two connections, two servers'
-   * work overlapping); no more than two batches are ever held.
+   * next batch is read from the original while up to WRITERS batches are written here (their rows are
+   * disjoint, and each batch is its own transaction); no more than WRITERS + 1 batches are ever held.
    */
   async batches<S>(
     table: string,
@@ -577,22 +583,34 @@ class Run {
     const interval = this.options.progressIntervalMs ?? 5000;
     let lastReport = started;
     let read = 0;
+    const writing = new Set<Promise<void>>();
     let next: Promise<S[]> | null = fetch(null, size);
-    while (next) {
-      const batch: S[] = await next;
-      if (batch.length === 0) break;
-      // A short batch is the last one: nothing to read ahead.
-      next = batch.length < size ? null : fetch(key(batch.at(-1)!), size);
-      // Without a handler on the read-ahead, a failed write would leave its rejection unhandled.
-      next?.catch(() => {});
-      await handle(batch);
-      read += batch.length;
-      const now = this.clock.now().getTime();
-      if (this.options.onProgress && now - lastReport >= interval) {
-        lastReport = now;
-        const rate = Math.round((read * 1000) / Math.max(1, now - started));
-        this.options.onProgress(`${table}: ${read.toLocaleString('en')} read, ${(this.imported.get(table) ?? 0).toLocaleString('en')} ${this.dryRun ? 'to import' : 'imported'} (${rate.toLocaleString('en')} rows/s)`);
+    try {
+      while (next) {
+        const batch: S[] = await next;
+        if (batch.length === 0) break;
+        // A short batch is the last one: nothing to read ahead.
+        next = batch.length < size ? null : fetch(key(batch.at(-1)!), size);
+        // Without a handler on the read-ahead, a failed write would leave its rejection unhandled.
+        next?.catch(() => {});
+        const write: Promise<void> = handle(batch).finally(() => writing.delete(write));
+        writing.add(write);
+        // Handled here so that a failure is never "unhandled" while it waits to be awaited below.
+        write.catch(() => {});
+        if (writing.size >= WRITERS) await Promise.race(writing);
+        read += batch.length;
+        const now = this.clock.now().getTime();
+        if (this.options.onProgress && now - lastReport >= interval) {
+          lastReport = now;
+          const rate = Math.round((read * 1000) / Math.max(1, now - started));
+          this.options.onProgress(`${table}: ${read.toLocaleString('en')} read, ${(this.imported.get(table) ?? 0).toLocaleString('en')} ${this.dryRun ? 'to import' : 'imported'} (${rate.toLocaleString('en')} rows/s)`);
+        }
       }
+    } finally {
+      // Every write of this table ends before the next table starts (its rows need these users), or the run fails.
+      const results = await Promise.allSettled(writing);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     }
   }
 }
