@@ -25,6 +25,7 @@ import taxonomyRoutes from './routes/taxonomy.js';
 import workEventRoutes from './routes/work-events.js';
 import publicPageRoutes from './routes/public-page.js';
 import statsRoutes from './routes/stats.js';
+import originalStatsRoutes from './routes/stats-original.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createServices } from './services/index.js';
 import { LogBuffer, type LogDestination } from './services/log-buffer.js';
@@ -97,6 +98,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(feedbackRoutes);
   await app.register(adminRoutes, { prefix: '/admin' });
   await app.register(statsRoutes);
+  await app.register(originalStatsRoutes);
   await app.register(publicPageRoutes);
 
   installScheduler(app);

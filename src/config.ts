@@ -61,6 +61,11 @@ export interface Config {
   migrateOnStart: boolean;
   secretKey: string;
   emailHashSecret: string;
+  /**
+   * The original backend's `SECURITY__SECRET_KEY` while its tokens are still in circulation (at most 90 days
+   * after the switch), else null: its access tokens are then accepted and renewed (src/services/tokens.ts).
+   */
+  originalSecretKey: string | null;
   email: EmailConfig;
   adminUsername: string;
   adminPassword: string | null;
@@ -128,6 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
     migrateOnStart: read.boolean('MIGRATE_ON_START', true),
     secretKey: secrets.secretKey,
     emailHashSecret: secrets.emailHashSecret,
+    originalSecretKey: read.string('ORIGINAL_SECRET_KEY'),
     email: {
       smtpHost: read.string('EMAIL__SMTP_HOST'),
       smtpPort: read.integer('EMAIL__SMTP_PORT', 587, { min: 1, max: 65535 }),
@@ -175,6 +181,9 @@ export function loadConfig(env: Env = process.env): Config {
   };
 
   if (isProduction) problems.push(...weakProductionSettings(config));
+  if (config.originalSecretKey !== null && config.originalSecretKey.length < MIN_SECRET_LENGTH) {
+    problems.push(`ORIGINAL_SECRET_KEY is too short: the original backend's SECRET_KEY has at least ${MIN_SECRET_LENGTH} characters`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -185,7 +185,46 @@ export interface SocialIdentitiesTable {
   created_at: string;
 }
 
+/** A user id carried over by `npm run import:original`; kept after the user is erased (never re-imported). */
+export interface ImportedUsersTable {
+  user_id: string;
+  imported_at: string;
+}
+
+/** The original backend's per-person ledger: ε charged for one released cell and week. */
+export interface ImportedPrivacyLedgerTable {
+  id: string;
+  user_id: string;
+  period_start: string;
+  cell_key: string;
+  epsilon: number;
+  recorded_at: string;
+}
+
+/** A statistics row the original backend published, frozen as it was shown (migration 0008). */
+export interface ImportedStatisticsTable {
+  id: string;
+  method: string;
+  country_code: string;
+  state_code: string;
+  specialty: string;
+  period_type: string;
+  period_start: string;
+  period_end: string;
+  planned_mean_hours: number | null;
+  overtime_mean_hours: number | null;
+  planned_ci_half: number | null;
+  actual_ci_half: number | null;
+  overtime_ci_half: number | null;
+  n_display: number | null;
+  computed_at: string;
+  imported_at: string;
+}
+
 export interface DB {
+  imported_users: ImportedUsersTable;
+  imported_privacy_ledger: ImportedPrivacyLedgerTable;
+  imported_statistics: ImportedStatisticsTable;
   finalized_weeks: FinalizedWeeksTable;
   email_verifications: EmailVerificationsTable;
   social_identities: SocialIdentitiesTable;

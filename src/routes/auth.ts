@@ -178,7 +178,9 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
       schema: {
         summary: 'The statistics releases that included the signed-in user, and the privacy budget spent per year',
         description:
-          'One entry per published statistics cell the user was counted in (see docs/privacy.md). Deleted with the account.',
+          'One entry per published statistics cell the user was counted in (see docs/privacy.md). `imported_releases`: ' +
+          "the original backend's weekly releases that counted the user before the move (docs/migrating.md), with the ε " +
+          'it charged; `epsilon_by_year` sums both. Deleted with the account.',
         // One tag: Swagger UI lists an operation once under each of its tags.
         tags: ['auth'],
         security: bearerSecurity,
@@ -191,6 +193,14 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
                 specialty: Type.String(),
                 epsilon: Type.Number(),
                 published_at: Type.String({ format: 'date-time' }),
+              }),
+            ),
+            imported_releases: Type.Array(
+              Type.Object({
+                week_start: Type.String({ format: 'date', description: 'The Monday of the released week' }),
+                cell_key: Type.String({ description: "The original's cell, `country/state/specialty`, e.g. `DEU/BY/innere_medizin`" }),
+                epsilon: Type.Number(),
+                recorded_at: Type.String({ format: 'date-time' }),
               }),
             ),
             epsilon_by_year: Type.Array(Type.Object({ year: Type.String(), releases: Type.Integer(), epsilon: Type.Number() })),

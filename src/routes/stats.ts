@@ -93,7 +93,7 @@ const Summary = Type.Object({
 const NotModified = Type.Null({ description: 'Not modified: the ETag in If-None-Match is current' });
 
 /** CSV when asked by `format`, else when Accept prefers text/csv over JSON. */
-function wantsCsv(format: StatsQuery['format'], accept: string | undefined): boolean {
+export function wantsCsv(format: StatsQuery['format'], accept: string | undefined): boolean {
   if (format) return format === 'csv';
   if (!accept) return false;
   let csv = 0;

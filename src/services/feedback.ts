@@ -3,7 +3,7 @@
  * data is removed before anything is stored, and reports are deleted after the retention period.
  */
 import { randomUUID } from 'node:crypto';
-import type { FeedbackRepository, FeedbackRow } from '../db/repositories/feedback.js';
+import type { FeedbackRepository, FeedbackRow, NewFeedback } from '../db/repositories/feedback.js';
 import type { FeedbackStatus } from '../db/schema.js';
 import { notFound, unprocessable } from '../errors.js';
 import type { Clock } from './clock.js';
@@ -155,6 +155,46 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+/**
+ * A report as it is stored: contact data scrubbed, location data kept only where the sender opted in, the
+ * app's fields under `app_diagnostics`. One rule for reports sent here and reports imported from the original
+ * backend (src/services/import-original.ts). Throws 422 for a client state that is too large or uses the
+ * reserved key.
+ */
+export function storedFeedback(input: FeedbackInput): Omit<NewFeedback, 'id' | 'user_id' | 'created_at'> {
+  let clientState: Record<string, unknown> | null = null;
+  if (input.app_state !== undefined && input.app_state !== null) {
+    if (nestedDeeperThan(input.app_state, APP_STATE_MAX_DEPTH)) {
+      throw unprocessable(`app_state: must not be nested more than ${APP_STATE_MAX_DEPTH} levels deep`);
+    }
+    if (Buffer.byteLength(JSON.stringify(input.app_state)) > APP_STATE_MAX_BYTES) {
+      throw unprocessable(`app_state: must be at most ${APP_STATE_MAX_BYTES / 1024} KB of JSON`);
+    }
+    clientState = input.app_state as Record<string, unknown>;
+  }
+  // The app's fields go into the same JSON column, under their own key: one place for everything a client
+  // reports about its state, and no migration. A client state that uses that key itself would be
+  // overwritten, so it is refused instead.
+  const diagnostics = storedDiagnostics(input);
+  if (diagnostics !== null && clientState !== null && APP_DIAGNOSTICS_KEY in clientState) {
+    throw unprocessable(`app_state.${APP_DIAGNOSTICS_KEY}: reserved for the app's diagnostic fields`);
+  }
+  const appState = diagnostics === null ? clientState : { ...clientState, [APP_DIAGNOSTICS_KEY]: diagnostics };
+  // Every free-text field is scrubbed like the description: a device name can hold a phone number too.
+  const metadata = (value: string | null | undefined) => (value === undefined || value === null ? null : scrubContactData(value));
+  return {
+    // A report without text is stored with an empty description (the column stays NOT NULL).
+    description: input.description === null || input.description.trim() === '' ? '' : scrubContactData(input.description),
+    app_version: metadata(input.app_version),
+    build_number: metadata(input.build_number),
+    platform: metadata(input.platform),
+    device_model: metadata(input.device_model),
+    os_version: metadata(input.os_version),
+    // E-mail addresses are removed from every string and key of the state, the client's and the app's.
+    app_state: appState === null ? null : JSON.stringify(scrubEmailsDeep(appState)),
+  };
+}
+
 export class FeedbackService {
   constructor(
     private readonly repository: FeedbackRepository,
@@ -168,41 +208,8 @@ export class FeedbackService {
    * sender so that it is exported and erased with them.
    */
   async submit(input: FeedbackInput, userId: string | null = null): Promise<{ id: string }> {
-    let clientState: Record<string, unknown> | null = null;
-    if (input.app_state !== undefined && input.app_state !== null) {
-      if (nestedDeeperThan(input.app_state, APP_STATE_MAX_DEPTH)) {
-        throw unprocessable(`app_state: must not be nested more than ${APP_STATE_MAX_DEPTH} levels deep`);
-      }
-      if (Buffer.byteLength(JSON.stringify(input.app_state)) > APP_STATE_MAX_BYTES) {
-        throw unprocessable(`app_state: must be at most ${APP_STATE_MAX_BYTES / 1024} KB of JSON`);
-      }
-      clientState = input.app_state as Record<string, unknown>;
-    }
-    // The app's fields go into the same JSON column, under their own key: one place for everything a client
-    // reports about its state, and no migration. A client state that uses that key itself would be
-    // overwritten, so it is refused instead.
-    const diagnostics = storedDiagnostics(input);
-    if (diagnostics !== null && clientState !== null && APP_DIAGNOSTICS_KEY in clientState) {
-      throw unprocessable(`app_state.${APP_DIAGNOSTICS_KEY}: reserved for the app's diagnostic fields`);
-    }
-    const appState = diagnostics === null ? clientState : { ...clientState, [APP_DIAGNOSTICS_KEY]: diagnostics };
-    // Every free-text field is scrubbed like the description: a device name can hold a phone number too.
-    const metadata = (value: string | null | undefined) => (value === undefined || value === null ? null : scrubContactData(value));
     const id = randomUUID();
-    await this.repository.insert({
-      id,
-      user_id: userId,
-      // A report without text is stored with an empty description (the column stays NOT NULL).
-      description: input.description === null || input.description.trim() === '' ? '' : scrubContactData(input.description),
-      app_version: metadata(input.app_version),
-      build_number: metadata(input.build_number),
-      platform: metadata(input.platform),
-      device_model: metadata(input.device_model),
-      os_version: metadata(input.os_version),
-      // E-mail addresses are removed from every string and key of the state, the client's and the app's.
-      app_state: appState === null ? null : JSON.stringify(scrubEmailsDeep(appState)),
-      created_at: this.clock.now().toISOString(),
-    });
+    await this.repository.insert({ id, user_id: userId, ...storedFeedback(input), created_at: this.clock.now().toISOString() });
     return { id };
   }
 

@@ -8,6 +8,7 @@ import { EmailVerificationRepository } from '../db/repositories/email-verificati
 import { AdminStatsRepository } from '../db/repositories/admin-stats.js';
 import { FeedbackRepository } from '../db/repositories/feedback.js';
 import { FinalizedWeekRepository } from '../db/repositories/finalized-weeks.js';
+import { ImportedStatisticsRepository } from '../db/repositories/imported-statistics.js';
 import { PersonalDataRepository } from '../db/repositories/personal-data.js';
 import { PrivacyLedgerRepository } from '../db/repositories/privacy-ledger.js';
 import { RateLimitRepository } from '../db/repositories/rate-limits.js';
@@ -23,6 +24,7 @@ import { AuthService } from './auth.js';
 import type { Clock } from './clock.js';
 import { FeedbackService } from './feedback.js';
 import { FinalizedWeekService } from './finalized-weeks.js';
+import { ImportedStatisticsService } from './imported-statistics.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { createMailer } from './mailer.js';
 import { DailyMaintenance } from './maintenance.js';
@@ -44,7 +46,7 @@ export interface ServiceDeps {
 export function createServices({ config, database, clock, logger = consoleLogger }: ServiceDeps) {
   const rateLimiter = new RateLimiter(new RateLimitRepository(database.db), clock);
   const users = new UserRepository(database.db);
-  const tokens = new TokenService(config.secretKey, clock);
+  const tokens = new TokenService(config.secretKey, clock, config.originalSecretKey);
   const verifications = new EmailVerificationRepository(database.db);
   const accounts = new AccountService({
     config,
@@ -88,6 +90,8 @@ export function createServices({ config, database, clock, logger = consoleLogger
     config,
     clock,
   );
+  // The original backend's published statistics, imported and frozen (npm run import:original).
+  const importedStatistics = new ImportedStatisticsService(new ImportedStatisticsRepository(database.db));
   const aggregation = new AggregationService({
     config,
     database,
@@ -117,7 +121,7 @@ export function createServices({ config, database, clock, logger = consoleLogger
   maintenance.register('expired e-mail verifications purge', () => auth.purgeExpiredVerifications());
   maintenance.register('feedback retention purge', () => feedback.purgeExpired());
 
-  return { rateLimiter, tokens, auth, accounts, socialAuth, workEvents, finalizedWeeks, statistics, aggregation, feedback, adminDashboard, maintenance };
+  return { rateLimiter, tokens, auth, accounts, socialAuth, workEvents, finalizedWeeks, statistics, importedStatistics, aggregation, feedback, adminDashboard, maintenance };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -178,7 +178,7 @@ export class SocialAuthService {
     const identity = await tokens.verifySocialRegistration(registrationToken);
     if (await identities.findUser(identity.provider, identity.subject)) throw badRequest(ALREADY_REGISTERED);
     const columns = accounts.registrationColumns(profile, consent);
-    const user = await identities.createAccount({ ...identity, emailHash: this.#emailHash(identity) }, columns, clock.now());
+    const user = await identities.createAccount({ ...identity, emailHash: socialEmailHash(this.deps.config.emailHashSecret, identity) }, columns, clock.now());
     // Another registration of the same identity won the race.
     if (!user) throw badRequest(ALREADY_REGISTERED);
     return { token: await tokens.issue(user.id), user };
@@ -213,17 +213,18 @@ export class SocialAuthService {
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) throw failed();
     return sub;
   }
-
-  /**
-   * The unique `email_hash` of a social account (schema.ts, UsersTable): `social:<provider>:<HMAC of the
-   * subject>`, which no e-mail HMAC (64 hex digits) can equal.
-   */
-  #emailHash({ provider, subject }: SocialIdentityClaims): string {
-    return `${SOCIAL_EMAIL_HASH_PREFIX}${provider}:${createHmac('sha256', this.deps.config.emailHashSecret).update(subject).digest('hex')}`;
-  }
 }
 
 const SOCIAL_EMAIL_HASH_PREFIX = 'social:';
+
+/**
+ * The unique `email_hash` of a social account (schema.ts, UsersTable): `social:<provider>:<HMAC of the
+ * subject>`, which no e-mail HMAC (64 hex digits) can equal. Also used for accounts imported from the
+ * original backend.
+ */
+export function socialEmailHash(emailHashSecret: string, { provider, subject }: SocialIdentityClaims): string {
+  return `${SOCIAL_EMAIL_HASH_PREFIX}${provider}:${createHmac('sha256', emailHashSecret).update(subject).digest('hex')}`;
+}
 
 /** True for an account made through Apple or Google sign-in, which has no e-mail address. */
 export const isSocialAccount = (user: Pick<User, 'email_hash'>) => user.email_hash.startsWith(SOCIAL_EMAIL_HASH_PREFIX);

@@ -118,6 +118,9 @@ export interface Labels {
 
 export interface PrivacyLedgerView {
   releases: { period: string; state_code: string; specialty: string; epsilon: number; published_at: string }[];
+  /** The original backend's releases that counted the person (imported): weekly cells, its own method. */
+  imported_releases: { week_start: string; cell_key: string; epsilon: number; recorded_at: string }[];
+  /** Ours and the imported together: the budget a person spent is the sum of both. */
   epsilon_by_year: { year: string; releases: number; epsilon: number }[];
 }
 
@@ -193,14 +196,16 @@ export class StatisticsService {
 
   /** A person's releases and the privacy budget they spent per calendar year (for GET /auth/me/privacy). */
   async privacyLedger(userId: string): Promise<PrivacyLedgerView> {
-    const entries = await this.ledger.forUser(userId);
+    const [entries, imported] = await Promise.all([this.ledger.forUser(userId), this.ledger.importedForUser(userId)]);
     const years = new Map<string, { releases: number; epsilon: number }>();
-    for (const entry of entries) {
-      const year = years.get(entry.period.slice(0, 4)) ?? { releases: 0, epsilon: 0 };
+    const spend = (date: string, epsilon: number) => {
+      const year = years.get(date.slice(0, 4)) ?? { releases: 0, epsilon: 0 };
       year.releases += 1;
-      year.epsilon += Number(entry.epsilon);
-      years.set(entry.period.slice(0, 4), year);
-    }
+      year.epsilon += epsilon;
+      years.set(date.slice(0, 4), year);
+    };
+    for (const entry of entries) spend(entry.period, Number(entry.epsilon));
+    for (const entry of imported) spend(entry.period_start, Number(entry.epsilon));
     return {
       releases: entries.map((e) => ({
         period: e.period,
@@ -209,7 +214,10 @@ export class StatisticsService {
         epsilon: Number(e.epsilon),
         published_at: e.created_at,
       })),
-      epsilon_by_year: [...years].map(([year, y]) => ({ year, releases: y.releases, epsilon: roundEpsilon(y.epsilon) })),
+      imported_releases: imported.map((e) => ({ week_start: e.period_start, cell_key: e.cell_key, epsilon: Number(e.epsilon), recorded_at: e.recorded_at })),
+      epsilon_by_year: [...years]
+        .sort(([a], [b]) => b.localeCompare(a))
+        .map(([year, y]) => ({ year, releases: y.releases, epsilon: roundEpsilon(y.epsilon) })),
     };
   }
 

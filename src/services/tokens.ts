@@ -4,6 +4,10 @@
  * refreshes; tokens issued before it existed count their `iat`). Verification pins the algorithm, so
  * `alg: none` and every other algorithm are refused.
  *
+ * Tokens of the original backend (docs/migrating.md) are accepted too while `ORIGINAL_SECRET_KEY` is set: HS256
+ * with that key, claims `sub`, `exp`, `type: "access"` and `auth_time` (no `iat`, no `typ`). They open every
+ * door ours open and are renewed by `/auth/refresh` into ours, keeping their `auth_time`.
+ *
  * Verifying a signature costs tens of microseconds, which matters at thousands of requests per second. A
  * token that verified once is therefore remembered (keyed by its full text, signature included) until it
  * expires; the expiry is still checked against the clock on every use.
@@ -41,19 +45,31 @@ interface VerifiedToken extends TokenClaims {
   expiresAtMs: number;
 }
 
+/**
+ * The original backend's access tokens without `auth_time` (issued before its 2026-07 hardening) all lived
+ * 30 days, so their issue time, the best known start of their session, is `exp` minus this.
+ */
+const ORIGINAL_UNDATED_TOKEN_LIFETIME_S = 30 * 24 * 60 * 60;
+const ORIGINAL_TOKEN_TYPE = 'access';
+
+/** An HMAC key as jose wants it; an imported CryptoKey verifies twice as fast as raw bytes. */
+function hmacKey(secret: string): Promise<webcrypto.CryptoKey> {
+  return webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+}
+
 export class TokenService {
   readonly #key: Promise<webcrypto.CryptoKey>;
+  /** The original backend's key (`ORIGINAL_SECRET_KEY`): verification only, never signing. */
+  readonly #originalKey: Promise<webcrypto.CryptoKey> | null;
   readonly #verified = new Map<string, VerifiedToken>();
 
   constructor(
     secret: string,
     private readonly clock: Clock,
+    originalSecret: string | null = null,
   ) {
-    // An imported CryptoKey verifies twice as fast as raw bytes, which jose would import on every call.
-    this.#key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-      'verify',
-    ]);
+    this.#key = hmacKey(secret);
+    this.#originalKey = originalSecret === null ? null : hmacKey(originalSecret);
   }
 
   /**
@@ -87,6 +103,14 @@ export class TokenService {
       this.#verified.delete(token);
       throw invalidToken();
     }
+    const verified = (await this.#ours(token, now)) ?? (await this.#original(token, now));
+    if (!verified) throw invalidToken();
+    this.#remember(token, verified);
+    return { userId: verified.userId, authTime: verified.authTime };
+  }
+
+  /** One of our access tokens, or null. */
+  async #ours(token: string, now: Date): Promise<VerifiedToken | null> {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, await this.#key, {
@@ -96,14 +120,38 @@ export class TokenService {
         clockTolerance: 0,
       }));
     } catch {
-      throw invalidToken();
+      return null;
     }
-    if (payload.typ !== TOKEN_TYPE || typeof payload.sub !== 'string' || !UUID.test(payload.sub)) throw invalidToken();
+    if (payload.typ !== TOKEN_TYPE || typeof payload.sub !== 'string' || !UUID.test(payload.sub)) return null;
     const authTimeS = payload.auth_time ?? payload.iat!;
-    if (typeof authTimeS !== 'number' || !Number.isFinite(authTimeS)) throw invalidToken();
-    const claims = { userId: payload.sub, authTime: new Date(authTimeS * 1000) };
-    this.#remember(token, { ...claims, expiresAtMs: payload.exp! * 1000 });
-    return claims;
+    if (typeof authTimeS !== 'number' || !Number.isFinite(authTimeS)) return null;
+    return { userId: payload.sub, authTime: new Date(authTimeS * 1000), expiresAtMs: payload.exp! * 1000 };
+  }
+
+  /**
+   * An access token of the original backend (contract original-backend-data.md §4), or null; always null
+   * without `ORIGINAL_SECRET_KEY`. The same rules as the original's and ours: HS256 only, `exp` with no
+   * leeway, `type` exactly "access" (its social-registration and affiliation tokens are refused), `sub` a UUID.
+   */
+  async #original(token: string, now: Date): Promise<VerifiedToken | null> {
+    if (this.#originalKey === null) return null;
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, await this.#originalKey, {
+        algorithms: [ALGORITHM],
+        requiredClaims: ['sub', 'exp'],
+        currentDate: now,
+        clockTolerance: 0,
+      }));
+    } catch {
+      return null;
+    }
+    if (payload.type !== ORIGINAL_TOKEN_TYPE || payload.typ !== undefined) return null;
+    if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) return null;
+    const exp = payload.exp!;
+    const authTimeS = payload.auth_time ?? exp - ORIGINAL_UNDATED_TOKEN_LIFETIME_S;
+    if (typeof authTimeS !== 'number' || !Number.isFinite(authTimeS)) return null;
+    return { userId: payload.sub.toLowerCase(), authTime: new Date(authTimeS * 1000), expiresAtMs: exp * 1000 };
   }
 
   #remember(token: string, verified: VerifiedToken): void {

@@ -12,6 +12,7 @@ import {
   GPS_EVENT_TYPES,
   GPS_IGNORE_REASONS,
 } from '../../src/services/feedback.js';
+import { ORIGINAL_STATISTICS_METHODS } from '../../src/services/import-original.js';
 import { LOG_LEVELS } from '../../src/services/log-buffer.js';
 import { COUNTRY_CODE, DEPARTMENT_GROUP_CODES, PROFESSION_CODES, SENIORITY_CODES, SPECIALTY_KEYS, STATE_CODES } from '../../src/services/taxonomy.js';
 
@@ -246,6 +247,19 @@ export const ENDPOINTS: Endpoint[] = [
     },
   },
   { method: 'GET', path: '/stats/summary', credentials: 'none' },
+  {
+    method: 'GET',
+    path: '/stats/original',
+    credentials: 'none',
+    query: {
+      method: fc.constantFrom(...Object.values(ORIGINAL_STATISTICS_METHODS)),
+      period_start: fc.constantFrom('2026-07-27', '2026-01-05', '2099-12-28'),
+      state_code: fc.constantFrom(...STATE_CODES),
+      specialty: fc.constantFrom('innere_medizin', 'Internal Medicine'),
+      format: fc.constant('csv'),
+      ...pageQuery(5000),
+    },
+  },
   { method: 'GET', path: '/auth/me/privacy', credentials: 'user' },
 
   // The app's paths (src/routes/app-auth.ts). The token-less POST /auth/register shares its path with ours

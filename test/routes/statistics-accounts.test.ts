@@ -35,7 +35,7 @@ describe(`statistics and accounts (${backend})`, () => {
     }
 
     const empty = await t.app.inject({ method: 'GET', url: '/auth/me/privacy', headers: bearer(token) });
-    assert.deepEqual(empty.json(), { releases: [], epsilon_by_year: [] });
+    assert.deepEqual(empty.json(), { releases: [], imported_releases: [], epsilon_by_year: [] });
 
     const run = await t.app.inject({ method: 'POST', url: '/admin/aggregate', headers: ADMIN });
     assert.equal(run.statusCode, 200, run.body);

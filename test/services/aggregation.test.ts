@@ -418,7 +418,7 @@ describe(`aggregation (${backend})`, () => {
     ]);
 
     await db.deleteFrom('users').where('id', '=', person).execute();
-    assert.deepEqual(await t.app.services.statistics.privacyLedger(person), { releases: [], epsilon_by_year: [] });
+    assert.deepEqual(await t.app.services.statistics.privacyLedger(person), { releases: [], imported_releases: [], epsilon_by_year: [] });
     assert.equal(await count(db, 'privacy_ledger'), 27, 'only the deleted person’s entries are gone');
     assert.equal(await count(db, 'stats_by_state_specialty'), 3, 'published statistics stay');
   });

@@ -59,6 +59,8 @@ export class PersonalDataRepository {
       privacy_ledger: (await new PrivacyLedgerRepository(db).forUser(user.id))
         .reverse()
         .map(({ user_id: _, ...entry }) => ({ ...entry, epsilon: Number(entry.epsilon) })),
+      // The ε the original backend charged this person before the move (npm run import:original).
+      imported_privacy_ledger: await new PrivacyLedgerRepository(db).importedForUser(user.id),
       feedback_reports: (await new FeedbackRepository(db).listForUser(user.id)).map(({ user_id: _, ...report }) => report),
       pending_login_codes: await db
         .selectFrom('verification_codes')
