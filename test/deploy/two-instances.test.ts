@@ -98,8 +98,8 @@ describe(`two server processes on one database (${backend})`, () => {
   test('two scheduled aggregations at the same moment publish each cell once', async () => {
     // October 2026 is closed (plus grace days) by the time this runs in real time; one cell of 12 doctors
     // is published, one of 9 is not.
-    await addCell(database.db, { period: '2026-10', state_code: 'HH', specialty: 'cardiology', users: 12 });
-    await addCell(database.db, { period: '2026-10', state_code: 'HB', specialty: 'cardiology', users: 9 });
+    await addCell(database.db, { period: '2026-10', state_code: 'HH', specialty: 'innere_medizin', users: 12 });
+    await addCell(database.db, { period: '2026-10', state_code: 'HB', specialty: 'innere_medizin', users: 9 });
     assert.ok(Date.now() < aggregationAt.getTime() - 1000, 'seeded before the scheduled moment');
 
     const deadline = aggregationAt.getTime() + 30_000;
@@ -113,6 +113,6 @@ describe(`two server processes on one database (${backend})`, () => {
     assert.ok(runs.every((r) => r.trigger === 'schedule'));
     assert.equal(runs.reduce((sum, r) => sum + Number(r.cells_published), 0), 1, 'the cell was published by exactly one process');
     const rows = await database.db.selectFrom('stats_by_state_specialty').select(['period', 'state_code', 'specialty']).execute();
-    assert.deepEqual(rows, [{ period: '2026-10', state_code: 'HH', specialty: 'cardiology' }]);
+    assert.deepEqual(rows, [{ period: '2026-10', state_code: 'HH', specialty: 'innere_medizin' }]);
   });
 });

@@ -21,7 +21,7 @@ describe(`daily maintenance (${backend})`, () => {
     const { db } = t.database;
     const now = t.clock.now();
     const old = new Date(now.getTime() - 120 * DAY).toISOString();
-    await addCell(db, { period: '2026-01', state_code: 'HH', specialty: 'cardiology', users: 12 });
+    await addCell(db, { period: '2026-01', state_code: 'HH', specialty: 'innere_medizin', users: 12 });
     await db
       .insertInto('feedback')
       .values(['old', 'new'].map((age) => ({

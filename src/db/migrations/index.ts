@@ -11,6 +11,7 @@ import * as m0004 from './0004_work_event_updates.js';
 import * as m0005 from './0005_statistics.js';
 import * as m0006 from './0006_feedback.js';
 import * as m0007 from './0007_app_v2.js';
+import * as m0008 from './0008_statistics_v2.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0005_statistics': m0005,
   '0006_feedback': m0006,
   '0007_app_v2': m0007,
+  '0008_statistics_v2': m0008,
 };
