@@ -76,7 +76,8 @@ function weekIndex(column: string, mondays: string[], exact: boolean): RawBuilde
  */
 function meanWeeklyGrid(column: 'actual_cm' | 'planned_cm', capGrid: number) {
   const cap = sql.lit(Math.floor(capGrid));
-  const total = sql`sum(${sql.ref(column)})`;
+  // PostgreSQL sums bigints as numeric, which would not divide as integers: cast back.
+  const total = sql`cast(sum(${sql.ref(column)}) as bigint)`;
   const rounded = sql`(2 * ${total} + 60 * count(*)) / (120 * count(*))`;
   return sql<number>`case when ${total} <= 0 then 0 when ${rounded} > ${cap} then ${cap} else ${rounded} end`;
 }
