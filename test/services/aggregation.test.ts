@@ -315,7 +315,7 @@ describe(`aggregation (${backend})`, () => {
   });
 
   test('the privacy ledger lists a person’s releases and ε per year, and is erased with the person', async () => {
-    const t = await start({ EPSILON: '0.5', EPSILON_ACTUAL_SHARE: '0.6' });
+    const t = await start({ EPSILON: '0.5' });
     const db = t.database.db;
     const person = await addUser(db);
     for (const period of ['2025-11', '2025-12', '2026-01']) {
