@@ -62,18 +62,19 @@ const SCRIPT_TEMPLATE = String.raw`
       locale: 'en-GB', title: 'Real working hours in German hospitals',
       intro: 'Monthly averages from doctors and nurses in German hospitals who record their working hours with the Open Working Hours app, by state and by hospital department.',
       month: 'Month', byState: 'By state', bySpecialty: 'By department', actual: 'Actual hours per week',
-      planned: 'Planned hours per week', whisker: '90% noise interval', hours: 'h', people: 'people',
+      planned: 'Planned hours per week', whisker: '90% interval', hours: 'h', people: 'people',
       overtime: 'Overtime (actual − planned)',
       csv: 'Download this month as CSV', loading: 'Loading…',
       noData: 'No statistics have been published yet. A month is published once it is over and enough people have taken part.',
       error: 'The statistics could not be loaded. Please try again later.',
       protection: 'How the figures are protected',
       protectionText: function (m) {
-        return 'Only groups of at least ' + m.k_min + ' people are shown. Each person counts with at most ' +
-          m.weekly_hours_cap + ' hours a week. Random noise is added once to every figure (differential privacy, ε = ' +
-          m.epsilon + ' per person and month), so that no published number reveals anything precise about one person. ' +
-          'The whiskers and the ± values show how far the noise may move an average (with 90% probability). Numbers of people are ' +
-          'rounded down to multiples of 5. A month is published once, ' + m.grace_days + ' days after it ends, and never changed.';
+        return 'A group is shown only when its noisy count is at least ' + m.k_min + ' people. Each person counts with at most ' +
+          m.weekly_hours_cap + ' hours a week. Random noise is drawn once for every possible group, empty ones included ' +
+          '(differential privacy, ε = ' + m.epsilon + ' per person and month, which also hides whether a person is counted at all), ' +
+          'so that no published number reveals anything precise about one person. The whiskers and the ± values are 90% intervals: ' +
+          'the true average of the people counted lies within them with at least 90% probability. Numbers of people are noisy too. ' +
+          'A month is published once, ' + m.grace_days + ' days after it ends, and never changed.';
       },
       combined: 'Departments are grouped as in the app (e.g. cardiology counts under internal medicine); “Not specified” is everyone who chose no department. ' +
         'A state or department combines its published groups (one state and department each), weighted by their number of people; the groups are in the CSV file.',
@@ -83,19 +84,19 @@ const SCRIPT_TEMPLATE = String.raw`
       locale: 'de-DE', title: 'Tatsächliche Arbeitszeiten in deutschen Kliniken',
       intro: 'Monatliche Durchschnittswerte von Ärzt:innen und Pflegekräften in deutschen Kliniken, die ihre Arbeitszeit mit der App Open Working Hours erfassen, nach Bundesland und nach Fachbereich.',
       month: 'Monat', byState: 'Nach Bundesland', bySpecialty: 'Nach Fachbereich', actual: 'Tatsächliche Wochenstunden',
-      planned: 'Geplante Wochenstunden', whisker: '90-%-Rauschintervall', hours: 'Std.', people: 'Personen',
+      planned: 'Geplante Wochenstunden', whisker: '90-%-Intervall', hours: 'Std.', people: 'Personen',
       overtime: 'Überstunden (tatsächlich − geplant)',
       csv: 'Diesen Monat als CSV herunterladen', loading: 'Wird geladen…',
       noData: 'Noch keine Statistiken veröffentlicht. Ein Monat wird veröffentlicht, sobald er vorbei ist und genug Personen teilgenommen haben.',
       error: 'Die Statistiken konnten nicht geladen werden. Bitte später erneut versuchen.',
       protection: 'Wie die Zahlen geschützt sind',
       protectionText: function (m) {
-        return 'Gezeigt werden nur Gruppen mit mindestens ' + m.k_min + ' Personen. Jede Person zählt mit höchstens ' +
-          m.weekly_hours_cap + ' Stunden pro Woche. Jeder Wert erhält einmalig ein zufälliges Rauschen (Differential Privacy, ε = ' +
-          m.epsilon + ' pro Person und Monat), sodass keine veröffentlichte Zahl etwas Genaues über eine einzelne Person verrät. ' +
-          'Die Fehlerbalken und die ±-Werte zeigen, wie weit das Rauschen einen Durchschnitt verschieben kann (mit 90 % Wahrscheinlichkeit). ' +
-          'Personenzahlen sind auf Vielfache von 5 abgerundet. Ein Monat wird einmal veröffentlicht, ' + m.grace_days +
-          ' Tage nach seinem Ende, und danach nie geändert.';
+        return 'Eine Gruppe wird nur gezeigt, wenn ihre verrauschte Personenzahl mindestens ' + m.k_min + ' beträgt. Jede Person zählt mit höchstens ' +
+          m.weekly_hours_cap + ' Stunden pro Woche. Für jede mögliche Gruppe, auch leere, wird einmalig ein zufälliges Rauschen gezogen ' +
+          '(Differential Privacy, ε = ' + m.epsilon + ' pro Person und Monat, was auch verbirgt, ob eine Person überhaupt mitgezählt wurde), ' +
+          'sodass keine veröffentlichte Zahl etwas Genaues über eine einzelne Person verrät. Die Fehlerbalken und die ±-Werte sind 90-%-Intervalle: ' +
+          'der wahre Durchschnitt der gezählten Personen liegt mit mindestens 90 % Wahrscheinlichkeit darin. Auch die Personenzahlen sind verrauscht. ' +
+          'Ein Monat wird einmal veröffentlicht, ' + m.grace_days + ' Tage nach seinem Ende, und danach nie geändert.';
       },
       combined: 'Fachbereiche sind wie in der App zusammengefasst (z. B. zählt Kardiologie zur Inneren Medizin); „Keine Angabe“ sind alle, die keinen Fachbereich gewählt haben. ' +
         'Ein Bundesland oder ein Fachbereich fasst die veröffentlichten Gruppen (je ein Bundesland und ein Fachbereich) zusammen, gewichtet nach ihrer Personenzahl; die einzelnen Gruppen stehen in der CSV-Datei.',

@@ -140,7 +140,7 @@ describe(`public statistics page in Chromium (${backend})`, () => {
       assert.match(csv ?? '', /format=csv.*period=2026-02/);
       const download = await page.request.get(new URL(csv!, baseUrl).toString());
       assert.equal(download.status(), 200);
-      assert.match((await download.text()).split('\r\n')[0]!, /^period,state_code,specialty,n_users,.*,planned_ci_half,overtime_ci_half,n_display,status,computed_at$/);
+      assert.match((await download.text()).split('\r\n')[0]!, /^period,state_code,specialty,profession,level,method,n_users,.*,planned_ci_half,overtime_ci_half,n_display,status,computed_at$/);
       assert.match(await page.locator('#protection-text').textContent() ?? '', /at least 10 people.*ε = 1/);
 
       // Another month.
