@@ -1,7 +1,8 @@
 /**
  * The public statistics page (`GET /`): one self-contained HTML document in German and English, no external
- * resources (it works offline and needs no build step). It reads `/stats/summary` and
- * `/stats/by-state-specialty` and draws the bar charts as inline SVG.
+ * resources (it works offline and needs no build step). It reads `/stats/summary`, `/stats/marginals` (Germany,
+ * states, department groups and professions, first) and `/stats/by-state-specialty` (each state × department,
+ * on demand) and draws the bar charts as inline SVG.
  *
  * Safety: every value from the server reaches the page through `textContent` or `setAttribute` on elements
  * the script creates, never as HTML; the Content-Security-Policy admits exactly this script and this style
@@ -11,7 +12,7 @@
  * `test/routes/public-page.browser.test.ts` runs it. It must not contain backticks or `${`.
  */
 import { selfContainedPageCsp } from './csp.js';
-import { DEPARTMENT_GROUPS, LEGACY_SPECIALTIES, NOT_SPECIFIED_LABEL, STATES } from '../services/taxonomy.js';
+import { DEPARTMENT_GROUPS, LEGACY_SPECIALTIES, NOT_SPECIFIED_LABEL, PROFESSIONS, STATES } from '../services/taxonomy.js';
 
 const STYLE = String.raw`
 :root { color-scheme: light dark; --bg: #f6f7f9; --panel: #fff; --text: #1d2430; --muted: #5d6878; --line: #dde2e8;
@@ -47,6 +48,10 @@ a { color: var(--actual); }
 .chart rect.planned { fill: var(--planned); }
 .chart line.grid { stroke: var(--line); }
 .chart line.whisker { stroke: var(--whisker); stroke-width: 1.5; }
+h3 { margin: 8px 0 4px; font-size: 15px; }
+.table { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 14px; width: 100%; }
+th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 [hidden] { display: none !important; }
 `;
 
@@ -78,7 +83,15 @@ const SCRIPT_TEMPLATE = String.raw`
       },
       combined: 'Departments are grouped as in the app (e.g. cardiology counts under internal medicine); “Not specified” is everyone who chose no department. ' +
         'A state or department combines its published groups (one state and department each), weighted by their number of people; the groups are in the CSV file.',
-      summaryLine: function (n, g) { return '≈ ' + n + ' people in ' + g + ' published groups.'; }
+      summaryLine: function (n, g) { return '≈ ' + n + ' people in ' + g + ' published groups.'; },
+      germany: 'Germany', byProfession: 'By profession', cells: 'Each state and department',
+      showCells: 'Show each state and department', hideCells: 'Hide them',
+      cellsNote: 'Small groups carry much more noise: read their ± before comparing them.',
+      intervalTitle: 'What “± 2.1 h” means',
+      intervalText: 'Every figure is the true average of the people counted plus a little random noise that protects them. ' +
+        'The ± value is a 90% interval: the true average lies within it with at least 90% probability. ' +
+        'A wide interval means the figure is uncertain, usually because the group is small; two figures whose intervals overlap may not differ at all.',
+      columns: ['State', 'Department', 'People', 'Actual', 'Planned', 'Overtime']
     },
     de: {
       locale: 'de-DE', title: 'Tatsächliche Arbeitszeiten in deutschen Kliniken',
@@ -100,11 +113,19 @@ const SCRIPT_TEMPLATE = String.raw`
       },
       combined: 'Fachbereiche sind wie in der App zusammengefasst (z. B. zählt Kardiologie zur Inneren Medizin); „Keine Angabe“ sind alle, die keinen Fachbereich gewählt haben. ' +
         'Ein Bundesland oder ein Fachbereich fasst die veröffentlichten Gruppen (je ein Bundesland und ein Fachbereich) zusammen, gewichtet nach ihrer Personenzahl; die einzelnen Gruppen stehen in der CSV-Datei.',
-      summaryLine: function (n, g) { return '≈ ' + n + ' Personen in ' + g + ' veröffentlichten Gruppen.'; }
+      summaryLine: function (n, g) { return '≈ ' + n + ' Personen in ' + g + ' veröffentlichten Gruppen.'; },
+      germany: 'Deutschland', byProfession: 'Nach Beruf', cells: 'Jedes Bundesland und jeder Fachbereich',
+      showCells: 'Jedes Bundesland und jeden Fachbereich zeigen', hideCells: 'Ausblenden',
+      cellsNote: 'Kleine Gruppen sind viel stärker verrauscht: vor einem Vergleich ihr ± lesen.',
+      intervalTitle: 'Was „± 2,1 Std.“ bedeutet',
+      intervalText: 'Jede Zahl ist der wahre Durchschnitt der gezählten Personen plus ein wenig zufälliges Rauschen, das sie schützt. ' +
+        'Der ±-Wert ist ein 90-%-Intervall: Der wahre Durchschnitt liegt mit mindestens 90 % Wahrscheinlichkeit darin. ' +
+        'Ein breites Intervall heißt, dass die Zahl unsicher ist, meist weil die Gruppe klein ist; zwei Zahlen, deren Intervalle sich überlappen, unterscheiden sich womöglich gar nicht.',
+      columns: ['Bundesland', 'Fachbereich', 'Personen', 'Tatsächlich', 'Geplant', 'Überstunden']
     }
   };
 
-  var view = { lang: pickLanguage(), summary: null, period: null, rows: null, failed: false };
+  var view = { lang: pickLanguage(), summary: null, period: null, rows: null, marginals: null, showCells: false, failed: false };
   var byId = function (id) { return document.getElementById(id); };
 
   function pickLanguage() {
@@ -180,6 +201,50 @@ const SCRIPT_TEMPLATE = String.raw`
     }).sort(function (a, b) { return a.label.localeCompare(b.label, t().locale); });
   }
 
+  /**
+   * A figure of GET /stats/marginals as a chart group. These figures come from the release itself (every level
+   * measured and made consistent), so they are shown as they are, never recombined from cells.
+   */
+  function fromMarginal(row, label) {
+    return {
+      key: row.state_code || row.department_group || row.profession || 'DEU',
+      label: label,
+      n: row.n_display,
+      actual: row.actual_mean_hours,
+      ci: row.actual_ci_half,
+      planned: { mean: row.planned_mean_hours, ci: row.planned_ci_half },
+      overtime: { mean: row.overtime_mean_hours, ci: row.overtime_ci_half }
+    };
+  }
+  function marginalsOf(level, codeKey, label) {
+    return view.marginals.filter(function (row) { return row.level === level; }).map(function (row) {
+      return fromMarginal(row, label(row[codeKey]));
+    }).sort(function (a, b) { return a.label.localeCompare(b.label, t().locale); });
+  }
+
+  /** The state × department rows of the month as a table, on demand. */
+  function drawCells(container, rows) {
+    container.textContent = '';
+    var text = t();
+    var table = document.createElement('table');
+    var head = table.createTHead().insertRow();
+    text.columns.forEach(function (name) { var th = document.createElement('th'); th.textContent = name; head.appendChild(th); });
+    var body = table.createTBody();
+    var stateLabel = labelOf('states'), groupLabel = labelOf('specialties');
+    rows.slice().sort(function (a, b) {
+      return stateLabel(a.state_code).localeCompare(stateLabel(b.state_code), text.locale) || groupLabel(a.specialty).localeCompare(groupLabel(b.specialty), text.locale);
+    }).forEach(function (row) {
+      var tr = body.insertRow();
+      tr.setAttribute('data-key', row.state_code + '|' + row.specialty);
+      var part = function (mean, ci) { return typeof mean === 'number' ? withInterval({ mean: mean, ci: typeof ci === 'number' ? ci : null }) : '–'; };
+      [stateLabel(row.state_code), groupLabel(row.specialty), '≈ ' + row.n_users, part(row.avg_weekly_hours, row.actual_ci_half),
+        part(row.planned_mean_hours, row.planned_ci_half), part(row.overtime_mean_hours, row.overtime_ci_half)].forEach(function (value) {
+        tr.insertCell().textContent = value;
+      });
+    });
+    container.appendChild(table);
+  }
+
   /** A horizontal noise interval (whisker) at height y, cut at the plot's edges; an end is marked only where it lies inside. */
   function whisker(row, x, scaleMax, center, half, y, kind) {
     svg('line', { class: 'whisker ' + kind, x1: x(center - half), x2: x(center + half), y1: y, y2: y, 'data-half-width': half }, row);
@@ -246,6 +311,9 @@ const SCRIPT_TEMPLATE = String.raw`
     document.querySelectorAll('.legend-planned').forEach(function (el) { el.textContent = text.planned; });
     document.querySelectorAll('.legend-whisker').forEach(function (el) { el.textContent = text.whisker; });
     document.querySelectorAll('button[data-lang]').forEach(function (b) { b.setAttribute('aria-pressed', String(b.getAttribute('data-lang') === view.lang)); });
+    ['germany', 'byProfession', 'cells', 'cellsNote', 'intervalTitle', 'intervalText'].forEach(function (id) { setText('t-' + id, text[id]); });
+    setText('toggle-cells', view.showCells ? text.hideCells : text.showCells);
+    byId('toggle-cells').setAttribute('aria-expanded', String(view.showCells));
     byId('chart-state').setAttribute('data-title', text.byState);
     byId('chart-specialty').setAttribute('data-title', text.bySpecialty);
 
@@ -277,8 +345,23 @@ const SCRIPT_TEMPLATE = String.raw`
 
     var total = view.rows.reduce(function (sum, row) { return sum + row.n_users; }, 0);
     setText('status', text.summaryLine(total, view.rows.length));
-    drawChart(byId('chart-state'), combine(view.rows, 'state_code', labelOf('states')));
-    drawChart(byId('chart-specialty'), combine(view.rows, 'specialty', labelOf('specialties')));
+    var germany = (view.marginals || []).filter(function (row) { return row.level === 'germany'; })[0];
+    // Months of the current method: Germany and the levels first, as released. Older months have only their
+    // groups, which the page combines as before.
+    byId('germany-section').hidden = !germany;
+    byId('profession-section').hidden = !germany;
+    if (germany) {
+      drawChart(byId('chart-germany'), [fromMarginal(germany, text.germany)]);
+      drawChart(byId('chart-profession'), marginalsOf('profession', 'profession', labelOf('professions')));
+      drawChart(byId('chart-state'), marginalsOf('state', 'state_code', labelOf('states')));
+      drawChart(byId('chart-specialty'), marginalsOf('department_group', 'department_group', labelOf('specialties')));
+    } else {
+      drawChart(byId('chart-state'), combine(view.rows, 'state_code', labelOf('states')));
+      drawChart(byId('chart-specialty'), combine(view.rows, 'specialty', labelOf('specialties')));
+    }
+    byId('combined-note').hidden = Boolean(germany);
+    byId('cells').hidden = !view.showCells;
+    if (view.showCells) drawCells(byId('cells-table'), view.rows);
   }
 
   function getJson(url) {
@@ -291,10 +374,15 @@ const SCRIPT_TEMPLATE = String.raw`
   function loadPeriod(period) {
     view.period = period;
     view.rows = null;
+    view.marginals = null;
     render();
-    return getJson('stats/by-state-specialty?limit=5000&period=' + encodeURIComponent(period)).then(function (rows) {
+    return Promise.all([
+      getJson('stats/by-state-specialty?limit=5000&period=' + encodeURIComponent(period)),
+      getJson('stats/marginals?period=' + encodeURIComponent(period))
+    ]).then(function (answers) {
       if (view.period !== period) return;
-      view.rows = rows;
+      view.rows = answers[0];
+      view.marginals = answers[1];
       history.replaceState(null, '', '#' + period);
       render();
     });
@@ -309,6 +397,7 @@ const SCRIPT_TEMPLATE = String.raw`
       render();
     });
   });
+  byId('toggle-cells').addEventListener('click', function () { view.showCells = !view.showCells; render(); });
   byId('period').addEventListener('change', function (event) { loadPeriod(event.target.value).catch(fail); });
   var resizing = null;
   window.addEventListener('resize', function () {
@@ -332,7 +421,7 @@ const byCode = (entries: readonly { code: string; de: string; en: string }[]) =>
 // Cells are keyed by department group (or not_specified); months published before the app's vocabulary by
 // the first vocabulary's specialties, which keep their labels.
 const SPECIALTY_LABELS = [...LEGACY_SPECIALTIES, ...DEPARTMENT_GROUPS, NOT_SPECIFIED_LABEL];
-const TAXONOMY_JSON = JSON.stringify({ states: byCode(STATES), specialties: byCode(SPECIALTY_LABELS) }).replace(/</g, '\\u003c');
+const TAXONOMY_JSON = JSON.stringify({ states: byCode(STATES), specialties: byCode(SPECIALTY_LABELS), professions: byCode(PROFESSIONS) }).replace(/</g, '\\u003c');
 const SCRIPT = SCRIPT_TEMPLATE.replace('__TAXONOMY__', TAXONOMY_JSON);
 
 export const STATISTICS_PAGE_HTML = `<!doctype html>
@@ -359,6 +448,12 @@ export const STATISTICS_PAGE_HTML = `<!doctype html>
   <p id="status" role="status"></p>
   <noscript><p>This page needs JavaScript. The data is also available as <a href="stats/by-state-specialty?format=csv">CSV</a>.</p></noscript>
   <div id="charts" hidden>
+    <section id="germany-section" hidden>
+      <h2 id="t-germany"></h2>
+      <div class="chart" id="chart-germany"></div>
+      <h3 id="t-intervalTitle"></h3>
+      <p id="t-intervalText"></p>
+    </section>
     <section>
       <h2 id="h-state"></h2>
       <div class="legend"><span><span class="swatch actual"></span><span class="legend-actual"></span></span><span><span class="swatch planned"></span><span class="legend-planned"></span></span><span><span class="swatch whisker"></span><span class="legend-whisker"></span></span></div>
@@ -368,6 +463,18 @@ export const STATISTICS_PAGE_HTML = `<!doctype html>
       <h2 id="h-specialty"></h2>
       <div class="legend"><span><span class="swatch actual"></span><span class="legend-actual"></span></span><span><span class="swatch planned"></span><span class="legend-planned"></span></span><span><span class="swatch whisker"></span><span class="legend-whisker"></span></span></div>
       <div class="chart" id="chart-specialty"></div>
+    </section>
+    <section id="profession-section" hidden>
+      <h2 id="t-byProfession"></h2>
+      <div class="chart" id="chart-profession"></div>
+    </section>
+    <section>
+      <h2 id="t-cells"></h2>
+      <p><button type="button" id="toggle-cells" aria-expanded="false" aria-controls="cells"></button></p>
+      <div id="cells" hidden>
+        <p id="t-cellsNote" class="muted"></p>
+        <div id="cells-table" class="table"></div>
+      </div>
     </section>
   </div>
   <section>
