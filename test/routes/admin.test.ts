@@ -277,7 +277,7 @@ describe(`GET /admin/data: aggregation runs (${backend})`, () => {
     const body = await data();
     assert.equal(body.last_publication, null);
     assert.equal(body.recent_aggregations.length, 1);
-    assert.match(body.recent_aggregations[0].message, /^Nothing to do/);
+    assert.match(body.recent_aggregations[0].message, /^Nothing to publish yet/);
   });
 
   test('a later no-op run does not hide the run that published; every run keeps its message', async () => {
@@ -291,11 +291,11 @@ describe(`GET /admin/data: aggregation runs (${backend})`, () => {
     assert.equal(body.last_publication.cells_published, 1);
     assert.match(body.last_publication.message, /^Success: published 2026-01, 2026-02: 1 cell/);
     assert.deepEqual(
-      body.recent_aggregations.map((run: { message: string; started_at: string }) => [run.started_at, run.message.split(':')[0]]),
+      body.recent_aggregations.map((run: { message: string; started_at: string }) => [run.started_at, run.message.split(/[:.]/)[0]]),
       [
         ['2026-03-17T10:00:00.000Z', 'Nothing to do'],
         ['2026-03-16T10:00:00.000Z', 'Success'],
-        ['2026-03-15T10:00:00.000Z', 'Nothing to do'],
+        ['2026-03-15T10:00:00.000Z', 'Nothing to publish yet'],
       ],
       'newest first',
     );

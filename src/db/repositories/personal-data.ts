@@ -21,6 +21,8 @@ export const PERSONAL_DATA_TABLES = {
   email_verifications: 'pending_email_verification',
   rate_limit_hits: 'login_code_requests',
   privacy_ledger: 'privacy_ledger',
+  imported_privacy_ledger: 'imported_privacy_ledger',
+  imported_users: 'imported_from_original_at',
 } as const satisfies Partial<Record<keyof DB, string>>;
 
 /**
@@ -61,6 +63,10 @@ export class PersonalDataRepository {
         .map(({ user_id: _, ...entry }) => ({ ...entry, epsilon: Number(entry.epsilon) })),
       // The ε the original backend charged this person before the move (npm run import:original).
       imported_privacy_ledger: await new PrivacyLedgerRepository(db).importedForUser(user.id),
+      // When the account was copied from the original backend, if it was. The row outlives an erasure (only the
+      // id, so that a later import run does not bring the account back).
+      imported_from_original_at:
+        (await db.selectFrom('imported_users').select('imported_at').where('user_id', '=', user.id).executeTakeFirst())?.imported_at ?? null,
       feedback_reports: (await new FeedbackRepository(db).listForUser(user.id)).map(({ user_id: _, ...report }) => report),
       pending_login_codes: await db
         .selectFrom('verification_codes')
