@@ -4,6 +4,7 @@
  * monthly, under another method, at /stats/by-state-specialty).
  */
 import type { ImportedStatisticsFilter, ImportedStatisticsRepository } from '../db/repositories/imported-statistics.js';
+import type { ImportedStatisticsTable } from '../db/schema.js';
 import { ORIGINAL_STATISTICS_METHODS } from './import-original.js';
 
 /** What each `method` label means, for the API documentation and the response's readers. */
@@ -33,24 +34,8 @@ export const IMPORTED_STATS_COLUMNS = [
   'imported_at',
 ] as const satisfies readonly (keyof ImportedStatsRow)[];
 
-export interface ImportedStatsRow {
-  stat_id: string;
-  method: string;
-  country_code: string;
-  state_code: string;
-  specialty: string;
-  period_type: string;
-  period_start: string;
-  period_end: string;
-  planned_mean_hours: number | null;
-  overtime_mean_hours: number | null;
-  planned_ci_half: number | null;
-  actual_ci_half: number | null;
-  overtime_ci_half: number | null;
-  n_display: number | null;
-  computed_at: string;
-  imported_at: string;
-}
+/** A row as served: the table's columns, its id as `stat_id` (the original's name). */
+export type ImportedStatsRow = Omit<ImportedStatisticsTable, 'id'> & { stat_id: string };
 
 export class ImportedStatisticsService {
   constructor(private readonly statistics: ImportedStatisticsRepository) {}
