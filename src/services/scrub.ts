@@ -67,11 +67,18 @@ function percentDecoded(run: string): string {
   }
 }
 
-function fold(original: string): Folded {
+/**
+ * `decodePercent`: read percent-escapes as what they encode. Both readings are matched, because decoding can
+ * also break an address that was written plainly (`%0a@a.aa` is an address as written, not once decoded).
+ */
+function fold(original: string, decodePercent: boolean): Folded {
   const folded: Folded = { text: '', start: [], end: [] };
   for (const match of original.matchAll(UNIT)) {
     const unit = match[0];
-    const text = unit.startsWith('%') ? [...percentDecoded(unit).matchAll(UNIT)].map(([inner]) => foldUnit(inner)).join('') : foldUnit(unit);
+    const text =
+      decodePercent && unit.startsWith('%')
+        ? [...percentDecoded(unit).matchAll(UNIT)].map(([inner]) => foldUnit(inner)).join('')
+        : foldUnit(unit);
     for (let i = 0; i < text.length; i++) {
       folded.start.push(match.index);
       folded.end.push(match.index + unit.length);
@@ -81,34 +88,47 @@ function fold(original: string): Folded {
   return folded;
 }
 
+/** A range of the original text to replace. */
 interface Removal {
-  start: number;
-  end: number;
+  from: number;
+  to: number;
   placeholder: string;
 }
 
-/** The original with each removal's range replaced by its placeholder (removals in order, not overlapping). */
-function apply(original: string, folded: Folded, removals: Removal[]): string {
+/** The original with each removal's range replaced by its placeholder; overlapping removals become one. */
+function apply(original: string, removals: Removal[]): string {
   let out = '';
   let at = 0;
-  for (const { start, end, placeholder } of removals.sort((a, b) => a.start - b.start)) {
-    const from = folded.start[start]!;
-    const to = folded.end[end - 1]!;
-    if (from < at) continue; // inside a removal already made (a unit that both patterns touched)
+  for (const { from, to, placeholder } of removals.sort((a, b) => a.from - b.from || b.to - a.to)) {
+    if (from < at) {
+      // Overlaps the removal just made (both readings, or both patterns, touched it): extend that one.
+      if (to > at) at = to;
+      continue;
+    }
     out += original.slice(at, from) + placeholder;
     at = to;
   }
   return out + original.slice(at);
 }
 
-function emailRemovals(text: string): Removal[] {
-  return [...text.matchAll(EMAIL)].map((m) => ({ start: m.index, end: m.index + m[0].length, placeholder: EMAIL_PLACEHOLDER }));
+/** The ranges of the original behind matches found in a folded copy. */
+function removals(folded: Folded, matches: Iterable<RegExpMatchArray>, placeholder: string): Removal[] {
+  return [...matches].map((m) => ({ from: folded.start[m.index!]!, to: folded.end[m.index! + m[0].length - 1]!, placeholder }));
 }
 
-function phoneRemovals(text: string): Removal[] {
-  return [...text.matchAll(PHONE_CANDIDATE)]
-    .filter((m) => m[0].replace(/\D/g, '').length >= MIN_PHONE_DIGITS)
-    .map((m) => ({ start: m.index, end: m.index + m[0].length, placeholder: PHONE_PLACEHOLDER }));
+function emailRemovals(folded: Folded): Removal[] {
+  return removals(folded, folded.text.matchAll(EMAIL), EMAIL_PLACEHOLDER);
+}
+
+/** Phone numbers in `text`, a copy of `folded.text` of the same length (e.g. with addresses masked out). */
+function phoneRemovals(folded: Folded, text: string): Removal[] {
+  const numbers = [...text.matchAll(PHONE_CANDIDATE)].filter((m) => m[0].replace(/\D/g, '').length >= MIN_PHONE_DIGITS);
+  return removals(folded, numbers, PHONE_PLACEHOLDER);
+}
+
+/** The folded readings of a text: as written, and with percent-escapes decoded when it has any. */
+function readings(text: string): Folded[] {
+  return text.includes('%') ? [fold(text, true), fold(text, false)] : [fold(text, false)];
 }
 
 /** Cheap check: text that cannot hold an address or phone number is returned as it is, without folding. */
@@ -116,14 +136,12 @@ const MAYBE_CONTACT = /[@%\uFE6A\uFE6B\uFF05\uFF20]|\p{N}.*\p{N}/su;
 
 export function scrubEmails(text: string): string {
   if (!MAYBE_CONTACT.test(text)) return text;
-  const folded = fold(text);
-  return apply(text, folded, emailRemovals(folded.text));
+  return apply(text, readings(text).flatMap(emailRemovals));
 }
 
 export function scrubPhoneNumbers(text: string): string {
   if (!MAYBE_CONTACT.test(text)) return text;
-  const folded = fold(text);
-  return apply(text, folded, phoneRemovals(folded.text));
+  return apply(text, readings(text).flatMap((folded) => phoneRemovals(folded, folded.text)));
 }
 
 /**
@@ -132,16 +150,20 @@ export function scrubPhoneNumbers(text: string): string {
  */
 export function scrubContactData(text: string): string {
   if (!MAYBE_CONTACT.test(text)) return text;
-  const folded = fold(text);
-  const emails = emailRemovals(folded.text);
-  let masked = '';
-  let at = 0;
-  for (const { start, end } of emails) {
-    masked += folded.text.slice(at, start) + '#'.repeat(end - start);
-    at = end;
-  }
-  masked += folded.text.slice(at);
-  return apply(text, folded, [...emails, ...phoneRemovals(masked)]);
+  return apply(
+    text,
+    readings(text).flatMap((folded) => {
+      const emails = [...folded.text.matchAll(EMAIL)];
+      let masked = '';
+      let at = 0;
+      for (const m of emails) {
+        masked += folded.text.slice(at, m.index) + '#'.repeat(m[0].length);
+        at = m.index! + m[0].length;
+      }
+      masked += folded.text.slice(at);
+      return [...removals(folded, emails, EMAIL_PLACEHOLDER), ...phoneRemovals(folded, masked)];
+    }),
+  );
 }
 
 /**

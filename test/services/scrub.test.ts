@@ -5,6 +5,7 @@ import {
   EMAIL_PLACEHOLDER,
   PHONE_PLACEHOLDER,
   scrubContactData,
+  scrubEmails,
   scrubEmailsDeep,
 } from '../../src/services/scrub.js';
 
@@ -43,6 +44,11 @@ describe('scrubbing contact data from feedback', () => {
       scrubContactData('a.b@c.de/0170 1234567'),
       `${EMAIL_PLACEHOLDER}/${PHONE_PLACEHOLDER}`,
     );
+  });
+
+  test('an address that percent-decoding would break is still removed as written', () => {
+    assert.equal(scrubContactData('from %0a@a.aa today'), `from ${EMAIL_PLACEHOLDER} today`);
+    assert.equal(scrubEmails('x %41b@c.de'), `x ${EMAIL_PLACEHOLDER}`);
   });
 
   test('no generated e-mail address survives, wherever it sits in the text', () => {
