@@ -21,6 +21,23 @@ export const PROFILE = {
   hospital_ref_id: 42,
 } as const satisfies ProfileInput;
 
+/**
+ * The app's registration body (contract §4.3) without `email`, as its form builds it for a physician with a
+ * state and a department: legacy fields filled, no specialization code, "other / not listed" hospital.
+ */
+export const APP_REGISTRATION = {
+  hospital_id: 'not_specified',
+  specialty: 'innere_medizin',
+  role_level: 'assistenzarzt',
+  state_code: 'BE',
+  profession: 'physician',
+  seniority: 'assistenzarzt',
+  department_group: 'innere_medizin',
+  hospital_ref_id: null,
+  terms_version: '2026-05',
+  privacy_version: '2026-05',
+} as const;
+
 /** The versions the app v2.1.x sends, which are the service's defaults. */
 export const CONSENT = { terms_version: '2026-05', privacy_version: '2026-05' } as const;
 

@@ -14,7 +14,7 @@ import {
   senioritiesOf,
 } from '../../src/services/taxonomy.js';
 import { TEST_SECRETS } from '../helpers/app.js';
-import { CONSENT, PROFILE, bearer, createRegisteredUser, signInByEmail, uniqueEmail, uniqueIp } from '../helpers/auth.js';
+import { APP_REGISTRATION, CONSENT, PROFILE, bearer, createRegisteredUser, signInByEmail, uniqueEmail, uniqueIp } from '../helpers/auth.js';
 import { DAY, MINUTE } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
 import { createTestAppWithSmtp, type TestAppWithSmtp } from '../helpers/smtp.js';
@@ -30,19 +30,7 @@ const ALREADY_REGISTERED = 'Registration failed. Please verify your email and tr
 const DEMO = { DEMO__EMAIL: 'review@openworkinghours.example', DEMO__CODE: '135790' };
 
 /** §4.3 as the form sends it: a physician with a listed hospital, a state and a department. */
-const physicianBody = (email: string) => ({
-  email,
-  hospital_id: 'not_specified',
-  specialty: 'innere_medizin',
-  role_level: 'assistenzarzt',
-  state_code: 'BE',
-  profession: 'physician',
-  seniority: 'assistenzarzt',
-  department_group: 'innere_medizin',
-  hospital_ref_id: 1042,
-  terms_version: '2026-05',
-  privacy_version: '2026-05',
-});
+const physicianBody = (email: string) => ({ email, ...APP_REGISTRATION, hospital_ref_id: 1042 });
 
 /** §4.3 for profession `other`, no state, no department, "Other / not listed": those keys absent, the hospital null. */
 const otherBody = (email: string) => ({

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
-import { CONSENT, PROFILE, bearer, createRegisteredUser } from '../helpers/auth.js';
+import { APP_REGISTRATION, CONSENT, PROFILE, bearer, createRegisteredUser } from '../helpers/auth.js';
 import { backend } from '../helpers/database.js';
 import { FakeClock } from '../helpers/clock.js';
 import { createTestAppWithSmtp, type TestAppWithSmtp } from '../helpers/smtp.js';
@@ -99,19 +99,7 @@ describe(`the mobile app v2.1.x, end to end (${backend})`, () => {
     // Profile form and consent sheet, then register without a token (§4.3): a listed hospital, so
     // hospital_id is not_specified; no specialization code (the screen never sends one).
     const registered = await app('POST', '/auth/register', {
-      payload: {
-        email,
-        hospital_id: 'not_specified',
-        specialty: 'innere_medizin',
-        role_level: 'assistenzarzt',
-        state_code: 'BE',
-        profession: 'physician',
-        seniority: 'assistenzarzt',
-        department_group: 'innere_medizin',
-        hospital_ref_id: 412,
-        terms_version: '2026-05',
-        privacy_version: '2026-05',
-      },
+      payload: { email, ...APP_REGISTRATION, hospital_ref_id: 412 },
     });
     assert.equal(registered.statusCode, 201, registered.body);
     const session = json(registered);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { createTestApp, TEST_SECRETS, type TestApp } from '../helpers/app.js';
-import { bearer, createRegisteredUser, uniqueIp } from '../helpers/auth.js';
+import { APP_REGISTRATION, bearer, createRegisteredUser, uniqueIp } from '../helpers/auth.js';
 import { MINUTE } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
 import { newSigningKey, signIdentityToken, startJwksServer, type JwksServer, type SigningKey } from '../helpers/jwks.js';
@@ -25,20 +25,6 @@ const USER_KEYS = [
   'department_group', 'specialization_code', 'hospital_ref_id', 'terms_accepted_version', 'privacy_accepted_version',
   'consent_accepted_at',
 ];
-
-/** The app's registration body (§4.3) without `email`, as its profile form builds it. */
-const APP_PROFILE = {
-  hospital_id: 'not_specified',
-  specialty: 'innere_medizin',
-  role_level: 'assistenzarzt',
-  state_code: 'BE',
-  profession: 'physician',
-  seniority: 'assistenzarzt',
-  department_group: 'innere_medizin',
-  hospital_ref_id: null,
-  terms_version: '2026-05',
-  privacy_version: '2026-05',
-};
 
 interface Setup {
   t: TestApp;
@@ -79,7 +65,7 @@ const signInApple = (t: TestApp, identity_token: string, remoteAddress = uniqueI
 const signInGoogle = (t: TestApp, id_token: string, remoteAddress = uniqueIp()) =>
   t.app.inject({ method: 'POST', url: '/auth/google', payload: { id_token }, remoteAddress });
 
-const register = (t: TestApp, social_registration_token: string, body: Record<string, unknown> = APP_PROFILE, remoteAddress = uniqueIp()) =>
+const register = (t: TestApp, social_registration_token: string, body: Record<string, unknown> = APP_REGISTRATION, remoteAddress = uniqueIp()) =>
   t.app.inject({ method: 'POST', url: '/auth/social/register', payload: { ...body, social_registration_token }, remoteAddress });
 
 const countRows = async (t: TestApp, table: 'users' | 'social_identities') =>
@@ -249,11 +235,11 @@ describe(`sign in with Apple and Google (${backend})`, () => {
     const users = await countRows(s.t, 'users');
     const identities = await countRows(s.t, 'social_identities');
     for (const body of [
-      { ...APP_PROFILE, seniority: 'pflegefachkraft' },
-      { ...APP_PROFILE, profession: 'astronaut' },
-      { ...APP_PROFILE, state_code: 'XX' },
-      { ...APP_PROFILE, email: 'doctor@klinik.example' },
-      Object.fromEntries(Object.entries(APP_PROFILE).filter(([k]) => k !== 'terms_version')),
+      { ...APP_REGISTRATION, seniority: 'pflegefachkraft' },
+      { ...APP_REGISTRATION, profession: 'astronaut' },
+      { ...APP_REGISTRATION, state_code: 'XX' },
+      { ...APP_REGISTRATION, email: 'doctor@klinik.example' },
+      Object.fromEntries(Object.entries(APP_REGISTRATION).filter(([k]) => k !== 'terms_version')),
     ]) {
       const res = await register(s.t, pending.social_registration_token, body);
       assert.equal(res.statusCode, 422, `${JSON.stringify(body)}: ${res.body}`);
@@ -323,8 +309,8 @@ describe(`sign in with Apple and Google (${backend})`, () => {
     assert.ok(Number(limited.headers['retry-after']) > 0);
     // Other endpoints count separately.
     assert.equal((await signInGoogle(s.t, 'garbage', ip)).statusCode, 401);
-    for (let i = 0; i < 20; i++) assert.equal((await register(s.t, 'garbage', APP_PROFILE, ip)).statusCode, 401);
-    assert.equal((await register(s.t, 'garbage', APP_PROFILE, ip)).statusCode, 429);
+    for (let i = 0; i < 20; i++) assert.equal((await register(s.t, 'garbage', APP_REGISTRATION, ip)).statusCode, 401);
+    assert.equal((await register(s.t, 'garbage', APP_REGISTRATION, ip)).statusCode, 429);
   });
 });
 
