@@ -43,24 +43,8 @@ export class ImportedStatisticsService {
   async list(filter: ImportedStatisticsFilter, limit: number, offset: number): Promise<{ rows: ImportedStatsRow[]; total: number }> {
     const [rows, total] = await Promise.all([this.statistics.list(filter, limit, offset), this.statistics.count(filter)]);
     return {
-      rows: rows.map(({ id, ...row }) => ({
-        stat_id: id,
-        method: row.method,
-        country_code: row.country_code,
-        state_code: row.state_code,
-        specialty: row.specialty,
-        period_type: row.period_type,
-        period_start: row.period_start,
-        period_end: row.period_end,
-        planned_mean_hours: row.planned_mean_hours === null ? null : Number(row.planned_mean_hours),
-        overtime_mean_hours: row.overtime_mean_hours === null ? null : Number(row.overtime_mean_hours),
-        planned_ci_half: row.planned_ci_half === null ? null : Number(row.planned_ci_half),
-        actual_ci_half: row.actual_ci_half === null ? null : Number(row.actual_ci_half),
-        overtime_ci_half: row.overtime_ci_half === null ? null : Number(row.overtime_ci_half),
-        n_display: row.n_display,
-        computed_at: row.computed_at,
-        imported_at: row.imported_at,
-      })),
+      // Floating-point columns come back as numbers from both drivers: the row is served as stored.
+      rows: rows.map(({ id, ...row }) => ({ stat_id: id, ...row })),
       total,
     };
   }
