@@ -15,13 +15,12 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim AS runtime
-# V8 memory: a small young generation and a 128 MB old-space limit keep the process near 110 MB under load
-# (the live heap is 30-40 MB; see docs/performance.md). Raise --max-old-space-size if a log ever shows
-# "JavaScript heap out of memory".
+# The server starts its worker processes (WEB_CONCURRENCY, one per core by default) with the V8 memory
+# flags of src/process/memory-flags.json, as on every other start path: no NODE_OPTIONS needed here. Set
+# NODE_OPTIONS=--max-old-space-size=... only to override them (docs/performance.md).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
-    PORT=8000 \
-    NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=128"
+    PORT=8000
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json /app/package-lock.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules

@@ -29,6 +29,8 @@ import originalStatsRoutes from './routes/stats-original.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createServices } from './services/index.js';
 import { LogBuffer, type LogDestination } from './services/log-buffer.js';
+import { installOverloadProtection } from './plugins/overload.js';
+import type { ProcessRole } from './process/role.js';
 import './types.js';
 
 export interface AppOptions {
@@ -40,6 +42,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Where the JSON log lines go besides the admin log buffer; defaults to stdout. */
   logDestination?: LogDestination;
+  /** Which worker this app serves in (src/process/role.ts); a single process by default. */
+  role?: ProcessRole;
 }
 
 export function loggerOptions(config: Config) {
@@ -75,8 +79,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('clock', clock);
   app.decorate('services', createServices({ config, database, clock, logger: app.log }));
   app.decorate('logBuffer', logBuffer);
+  app.decorate('role', options.role ?? { slot: 1, workers: 1, runsSchedule: true });
   if (!options.database) app.addHook('onClose', async () => database.destroy());
 
+  // First of all hooks: a request refused for overload costs nothing else (no auth, no database).
+  installOverloadProtection(app);
   installValidation(app);
   installErrorHandling(app);
   await installSecurity(app, config);

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Cron } from 'croner';
 
@@ -43,6 +44,22 @@ export interface AggregationConfig {
   cron: string | null;
 }
 
+/**
+ * Admission control (src/plugins/overload.ts): when one of these bounds is passed, a new request is answered
+ * 503 with `Retry-After` at once instead of waiting in a queue; requests already admitted always finish.
+ * Every bound is per worker process; 0 turns it off.
+ */
+export interface OverloadConfig {
+  /** Requests being served at once (admitted and not yet answered). */
+  maxInFlight: number;
+  /** Queries waiting for a free PostgreSQL connection (ignored on SQLite, which has no pool). */
+  maxPoolWaiting: number;
+  /** Mean event-loop delay over the last sampling window, in milliseconds. */
+  maxEventLoopDelayMs: number;
+  /** The `Retry-After` of a shed request, in seconds. */
+  retryAfterSeconds: number;
+}
+
 /** Sign in with Apple and Google (contract §4.14): where the providers publish their keys, and our audience. */
 export interface SocialAuthConfig {
   apple: { bundleId: string; jwksUrl: string };
@@ -55,6 +72,12 @@ export interface Config {
   isProduction: boolean;
   host: string;
   port: number;
+  /**
+   * Server worker processes on this machine (`node:cluster`): `WEB_CONCURRENCY`, by default the number of
+   * cores in production and 1 otherwise; always 1 on SQLite.
+   */
+  webConcurrency: number;
+  overload: OverloadConfig;
   logLevel: string;
   dataDir: string;
   database: DatabaseConfig;
@@ -127,6 +150,13 @@ export function loadConfig(env: Env = process.env): Config {
     isProduction,
     host: read.string('HOST') ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
     port: read.integer('PORT', 8000, { min: 0, max: 65535 }),
+    webConcurrency: webConcurrency(read, isProduction, database, problems),
+    overload: {
+      maxInFlight: read.integer('SHED_MAX_IN_FLIGHT', 100, { min: 0 }),
+      maxPoolWaiting: read.integer('SHED_MAX_POOL_WAITING', 50, { min: 0 }),
+      maxEventLoopDelayMs: read.integer('SHED_MAX_EVENT_LOOP_DELAY_MS', 200, { min: 0 }),
+      retryAfterSeconds: read.integer('SHED_RETRY_AFTER_SECONDS', 2, { min: 1, max: 3600 }),
+    },
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     dataDir,
     database,
@@ -224,6 +254,26 @@ function weakProductionSettings(config: Config): string[] {
     problems.push(`EPSILON must be between ${PRODUCTION_EPSILON_RANGE.min} and ${PRODUCTION_EPSILON_RANGE.max} in production, got ${epsilon}`);
   }
   return problems;
+}
+
+/** The most workers one machine may start: far beyond any core count this service is run on. */
+export const MAX_WEB_CONCURRENCY = 64;
+
+/**
+ * Worker processes: the number of cores in production (every core serves requests), 1 in development and
+ * tests. SQLite allows one writer at a time and better-sqlite3 waits for the lock synchronously, so several
+ * workers on one SQLite file would stall each other's event loops: SQLite runs one worker, and asking for
+ * more is refused rather than silently ignored.
+ */
+function webConcurrency(read: Reader, isProduction: boolean, database: DatabaseConfig, problems: string[]): number {
+  const cores = os.availableParallelism();
+  const fallback = isProduction && database.dialect === 'postgres' ? Math.min(cores, MAX_WEB_CONCURRENCY) : 1;
+  const workers = read.integer('WEB_CONCURRENCY', fallback, { min: 1, max: MAX_WEB_CONCURRENCY });
+  if (workers > 1 && database.dialect === 'sqlite') {
+    problems.push(`WEB_CONCURRENCY must be 1 on SQLite (one writer at a time), got ${workers}; use PostgreSQL for several workers`);
+    return 1;
+  }
+  return workers;
 }
 
 function parseDatabaseUrl(

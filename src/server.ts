@@ -1,63 +1,20 @@
 /**
- * Entry point: reads the configuration, migrates, listens, and shuts down gracefully on SIGTERM/SIGINT
- * (stop accepting connections, finish requests in flight, close the database, exit 0).
+ * Entry point (`node dist/server.js`, `npm start`, the Docker image). Reads the configuration, then either
+ * serves in this process or becomes the primary of `WEB_CONCURRENCY` worker processes (node:cluster) that
+ * share the port. It becomes a primary also for one worker when it was started without the V8 memory flags
+ * (src/process/memory.ts): a process cannot bound its own heap after it started, so it starts one that is.
+ * The modules of each side are loaded only on that side, so the primary stays small.
  */
-import { buildApp } from './app.js';
-import { configOrExit, developmentSummary, exitWithError } from './cli/common.js';
-import { openDatabase } from './db/index.js';
-import { migrateToLatest } from './db/migrate.js';
-
-const SHUTDOWN_DEADLINE_MS = 9_000;
+import cluster from 'node:cluster';
+import { configOrExit } from './cli/common.js';
+import { missingMemoryFlags } from './process/memory.js';
 
 const config = configOrExit();
-const database = openDatabase(config.database);
 
-if (config.migrateOnStart) {
-  try {
-    await migrateToLatest(database.db);
-  } catch (error) {
-    await database.destroy();
-    exitWithError('Database migration failed', error);
-  }
-}
-
-const app = await buildApp({ config, database });
-app.addHook('onClose', async () => database.destroy());
-
-let shuttingDown = false;
-// Responses sent while shutting down close their connection, so keep-alive clients do not hold it open.
-app.addHook('onSend', async (_request, reply) => {
-  if (shuttingDown) reply.header('connection', 'close');
-});
-async function shutdown(signal: string): Promise<void> {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  app.log.info({ signal }, 'shutting down: finishing requests in flight');
-  const deadline = setTimeout(() => {
-    app.log.error('shutdown deadline passed; exiting with requests still open');
-    process.exit(1);
-  }, SHUTDOWN_DEADLINE_MS);
-  deadline.unref();
-  // Connections that turn idle after finishing their last request are closed as soon as they do.
-  const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
-  reaper.unref();
-  try {
-    await app.close();
-    app.log.info('shutdown complete');
-    process.exit(0);
-  } catch (error) {
-    app.log.error({ err: error }, 'error during shutdown');
-    process.exit(1);
-  }
-}
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
-
-try {
-  const url = await app.listen({ host: config.host, port: config.port });
-  // Production and test logs stay JSON lines only.
-  if (config.nodeEnv === 'development') process.stdout.write(developmentSummary(config, url));
-} catch (error) {
-  await app.close().catch(() => {});
-  exitWithError(`Cannot listen on ${config.host}:${config.port}`, error);
+if (cluster.isPrimary && (config.webConcurrency > 1 || missingMemoryFlags().length > 0)) {
+  const { runPrimary } = await import('./process/primary.js');
+  runPrimary(config);
+} else {
+  const { serve } = await import('./process/worker.js');
+  await serve(config);
 }

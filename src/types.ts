@@ -4,7 +4,9 @@ import type { Database } from './db/index.js';
 import type { User } from './db/schema.js';
 import type { AdminAuthHook } from './plugins/admin-auth.js';
 import type { AuthHooks } from './plugins/auth.js';
+import type { OverloadProtection } from './plugins/overload.js';
 import type { Scheduler } from './plugins/scheduler.js';
+import type { ProcessRole } from './process/role.js';
 import type { Clock } from './services/clock.js';
 import type { Services } from './services/index.js';
 import type { LogBuffer } from './services/log-buffer.js';
@@ -23,6 +25,14 @@ declare module 'fastify' {
     auth: AuthHooks;
     /** The in-process daily maintenance schedule (AGGREGATION_CRON). */
     scheduler: Scheduler;
+    /** Which worker process this is (slot 1 of 1 when not clustered). */
+    role: ProcessRole;
+    /** Admission control: requests refused with 503 while overloaded (src/plugins/overload.ts). */
+    overload: OverloadProtection;
+  }
+  interface FastifyContextConfig {
+    /** Never refused for overload: health checks and metrics must answer exactly when the service is busy. */
+    exemptFromShedding?: boolean;
   }
   interface FastifyRequest {
     /** The signed-in user, set by the `app.auth` hooks; null on routes without authentication. */

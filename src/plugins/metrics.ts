@@ -1,10 +1,15 @@
 /**
  * Prometheus metrics at GET /metrics: request counts and latencies by route and status, event-loop lag and
- * other process metrics, database pool usage, and the aggregation runs. Each app has its own registry, so
- * several apps in one process (tests) do not collide.
+ * other process metrics, database pool usage, requests refused for overload, and the aggregation runs.
+ * Each app has its own registry, so several apps in one process (tests) do not collide. With several
+ * worker processes, whichever worker is asked returns the metrics of all of them, combined by the primary
+ * (prom-client's cluster support: counters and pool gauges summed, the aggregation runs, which every
+ * worker reads from the database, taken once).
  */
+import cluster from 'node:cluster';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import client from 'prom-client';
+import { askPrimary } from '../process/ipc.js';
 import { quietLogLevel } from './log-level.js';
 
 export interface MetricsOptions {
@@ -45,27 +50,63 @@ export async function installMetrics(app: FastifyInstance, options: MetricsOptio
     gauge('db_pool_idle_connections', 'Idle PostgreSQL connections in this process', () => pool.idleCount);
     gauge('db_pool_waiting_requests', 'Queries waiting for a free PostgreSQL connection', () => pool.waitingCount);
   }
-  // Read from the database at scrape time, so every instance reports the runs of all of them.
-  const runs = new client.Gauge({
+  const shedCounts = app.overload.shed;
+  new client.Counter({
+    name: 'http_requests_shed_total',
+    help: 'Requests refused with 503 because the process was overloaded, by the bound that was passed',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of Object.entries(shedCounts())) this.inc({ reason }, count);
+    },
+  });
+  new client.Gauge({
+    name: 'http_requests_in_flight',
+    help: 'Requests admitted and not yet answered',
+    registers: [registry],
+    collect() {
+      this.set(app.overload.inFlight());
+    },
+  });
+
+  // Read from the database at scrape time, so every instance reports the runs of all of them; one scrape
+  // reads them once for both gauges. Every worker reads the same rows, so they are combined with max.
+  let summary: { at: number; rows: ReturnType<typeof app.services.aggregation.runSummary> } | null = null;
+  const runSummary = () => {
+    if (!summary || Date.now() - summary.at > 1000) summary = { at: Date.now(), rows: app.services.aggregation.runSummary() };
+    return summary.rows;
+  };
+  new client.Gauge({
     name: 'aggregation_runs',
     help: 'Statistics aggregation runs recorded, by outcome (success, failed, skipped)',
     labelNames: ['status'] as const,
     registers: [registry],
+    aggregator: 'max',
+    async collect() {
+      this.reset();
+      for (const { status, runs } of await runSummary()) this.set({ status }, runs);
+    },
   });
-  const lastRun = new client.Gauge({
+  new client.Gauge({
     name: 'aggregation_last_finished_timestamp_seconds',
     help: 'When the latest aggregation run with this outcome finished (Unix time)',
     labelNames: ['status'] as const,
     registers: [registry],
+    aggregator: 'max',
+    async collect() {
+      this.reset();
+      for (const { status, last_finished_at } of await runSummary()) {
+        if (last_finished_at) this.set({ status }, new Date(last_finished_at).getTime() / 1000);
+      }
+    },
   });
-  const collectRuns = async () => {
-    runs.reset();
-    lastRun.reset();
-    for (const { status, runs: count, last_finished_at } of await app.services.aggregation.runSummary()) {
-      runs.set({ status }, count);
-      if (last_finished_at) lastRun.set({ status }, new Date(last_finished_at).getTime() / 1000);
-    }
-  };
+
+  if (cluster.isWorker) {
+    // Answers the primary's requests for this worker's metrics (the listener comes with the constructor).
+    new client.AggregatorRegistry();
+    client.AggregatorRegistry.setRegistries([registry]);
+  }
 
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, not the URL, so that ids do not explode the label space.
@@ -80,11 +121,16 @@ export async function installMetrics(app: FastifyInstance, options: MetricsOptio
 
   app.get(
     '/metrics',
-    { onRequest: options.onRequest, schema: { hide: true }, logLevel: quietLogLevel(app.config.logLevel) },
+    {
+      onRequest: options.onRequest,
+      schema: { hide: true },
+      logLevel: quietLogLevel(app.config.logLevel),
+      // Metrics matter most while the service is overloaded.
+      config: { exemptFromShedding: true },
+    },
     async (_request, reply) => {
-      await collectRuns();
       reply.header('content-type', registry.contentType).header('cache-control', 'no-store');
-      return registry.metrics();
+      return cluster.isWorker ? askPrimary('metrics') : registry.metrics();
     },
   );
 }

@@ -2,8 +2,9 @@
  * The in-process daily maintenance (aggregation, purges) at AGGREGATION_CRON (UTC), or nothing when it is
  * `off` (an external cron then runs the same jobs with `npm run maintenance`). Started when the app is
  * ready, stopped when it closes: closing waits for a run in progress, so it never loses its database
- * mid-transaction. Every server instance runs the schedule; the aggregation's advisory lock lets one of
- * them do the work.
+ * mid-transaction. Every server instance (machine) runs the schedule in one process: with several workers
+ * only the first does (src/process/role.ts). Instances on several machines all run it; the aggregation's
+ * lock lets one of them do the work, and a month is published once (its primary key in stats_periods).
  */
 import { Cron } from 'croner';
 import type { FastifyInstance } from 'fastify';
@@ -18,7 +19,7 @@ export function installScheduler(app: FastifyInstance): void {
   let job: Cron | null = null;
   let running: Promise<unknown> | null = null;
   app.decorate('scheduler', { nextRun: () => job?.nextRun() ?? null } satisfies Scheduler);
-  if (expression === null) return;
+  if (expression === null || !app.role.runsSchedule) return;
 
   app.addHook('onReady', async () => {
     job = new Cron(

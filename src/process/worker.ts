@@ -1,0 +1,75 @@
+/**
+ * One server process: migrates, listens, and shuts down gracefully on SIGTERM/SIGINT or when the primary
+ * asks (stop accepting connections, finish requests in flight, close the database, exit 0). It is the whole
+ * server when it runs alone, or one of the workers src/server.ts forks.
+ */
+import { buildApp } from '../app.js';
+import { exitWithError } from '../cli/common.js';
+import type { Config } from '../config.js';
+import { openDatabase } from '../db/index.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { developmentSummary } from './development-summary.js';
+import { isShutdownMessage } from './ipc.js';
+import { currentRole } from './role.js';
+
+const SHUTDOWN_DEADLINE_MS = 9_000;
+
+export async function serve(config: Config): Promise<void> {
+  const role = currentRole();
+  const database = openDatabase(config.database);
+
+  if (config.migrateOnStart) {
+    try {
+      // Workers starting together are safe: migrations run under a lock (docs/deployment.md §4).
+      await migrateToLatest(database.db);
+    } catch (error) {
+      await database.destroy();
+      exitWithError('Database migration failed', error);
+    }
+  }
+
+  const app = await buildApp({ config, database, role });
+  app.addHook('onClose', async () => database.destroy());
+
+  let shuttingDown = false;
+  // Responses sent while shutting down close their connection, so keep-alive clients do not hold it open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (shuttingDown) reply.header('connection', 'close');
+  });
+  async function shutdown(signal: string): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    app.log.info({ signal }, 'shutting down: finishing requests in flight');
+    const deadline = setTimeout(() => {
+      app.log.error('shutdown deadline passed; exiting with requests still open');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    // Connections that turn idle after finishing their last request are closed as soon as they do.
+    const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
+    reaper.unref();
+    try {
+      await app.close();
+      app.log.info('shutdown complete');
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, 'error during shutdown');
+      process.exit(1);
+    }
+  }
+  // A worker gets the signal from the primary as a message; a terminal's Ctrl-C reaches both, which is harmless.
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('message', (message) => {
+    if (isShutdownMessage(message)) void shutdown('SIGTERM');
+  });
+
+  try {
+    const url = await app.listen({ host: config.host, port: config.port });
+    // Production and test logs stay JSON lines only; with several workers the first one prints it.
+    if (config.nodeEnv === 'development' && role.slot === 1) process.stdout.write(developmentSummary(config, url));
+  } catch (error) {
+    await app.close().catch(() => {});
+    exitWithError(`Cannot listen on ${config.host}:${config.port}`, error);
+  }
+}
