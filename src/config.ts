@@ -54,7 +54,7 @@ export interface OverloadConfig {
   maxInFlight: number;
   /** Queries waiting for a free PostgreSQL connection (ignored on SQLite, which has no pool). */
   maxPoolWaiting: number;
-  /** Mean event-loop delay over the last sampling window, in milliseconds. */
+  /** Median event-loop delay over the last sampling window (0.5 s), in milliseconds. */
   maxEventLoopDelayMs: number;
   /** The `Retry-After` of a shed request, in seconds. */
   retryAfterSeconds: number;

@@ -2,7 +2,7 @@
  * Admission control: while this process is overloaded, a new request is answered at once with 503, a
  * `Retry-After` and a `detail`, instead of waiting in a queue for seconds (a phone retries anyway, and a
  * fast refusal lets it). Overloaded means one of the configured bounds (SHED_*, src/config.ts) is passed:
- * requests in flight, queries waiting for a PostgreSQL connection, or the event loop's mean delay over the
+ * requests in flight, queries waiting for a PostgreSQL connection, or the event loop's median delay over the
  * last sampling window. The decision is made when a request arrives, before anything else runs (no body
  * read, no token checked, no query), and never again: an admitted request always finishes. Routes marked
  * `exemptFromShedding` (/healthz, /metrics) are always served, so a load balancer never mistakes a busy
@@ -25,7 +25,7 @@ export type ShedReason = 'in_flight' | 'pool_waiting' | 'event_loop_delay';
 export interface OverloadProtection {
   /** Requests admitted and not yet answered. */
   inFlight(): number;
-  /** Mean event-loop delay over the last window, in milliseconds. */
+  /** Median event-loop delay over the last sampling window, in milliseconds. */
   eventLoopDelayMs(): number;
   /** Requests refused since start, by reason. */
   shed(): Record<ShedReason, number>;
@@ -43,16 +43,23 @@ export function installOverloadProtection(app: FastifyInstance): void {
   let overloadedSince: number | null = null;
   let lastShedAt = 0;
 
+  // Measured from the moment the server listens: start-up (compiling, migrating) blocks the loop but is not
+  // overload, and an app driven only through inject() (tests) has no loop delay to speak of.
   const histogram = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
-  histogram.enable();
-  const sampler = setInterval(() => {
-    // The histogram holds the intervals between timer ticks; what exceeds the resolution is delay.
-    loopDelayMs = Math.max(0, histogram.mean / 1e6 - EVENT_LOOP_RESOLUTION_MS);
-    histogram.reset();
-  }, EVENT_LOOP_SAMPLE_MS);
-  sampler.unref();
+  let sampler: NodeJS.Timeout | null = null;
+  app.addHook('onListen', async () => {
+    histogram.enable();
+    sampler = setInterval(() => {
+      // The histogram holds the intervals between timer ticks; what exceeds the resolution is delay. The
+      // median of the window, not its mean: one long pause (a garbage collection, a big synchronous query
+      // on SQLite) is not overload, every tick running late is.
+      loopDelayMs = Math.max(0, histogram.percentile(50) / 1e6 - EVENT_LOOP_RESOLUTION_MS);
+      histogram.reset();
+    }, EVENT_LOOP_SAMPLE_MS);
+    sampler.unref();
+  });
   app.addHook('onClose', async () => {
-    clearInterval(sampler);
+    if (sampler) clearInterval(sampler);
     histogram.disable();
   });
 
