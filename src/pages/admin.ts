@@ -324,7 +324,12 @@ const SCRIPT = String.raw`
       var id = requestOf(record, 'incoming request');
       return !(id && completed[id]);
     });
-    setText('log-count', shown.length + ' shown, ' + result.buffered + ' of ' + result.capacity + ' records kept in memory');
+    var worker = result.worker;
+    // Each worker process keeps its own records; say whose these are when there are several.
+    var whose = worker.workers > 1
+      ? ' by worker ' + worker.slot + ' of ' + worker.workers + ' (process ' + worker.pid + '; each worker keeps its own, a refresh may show another)'
+      : '';
+    setText('log-count', shown.length + ' shown, ' + result.buffered + ' of ' + result.capacity + ' records kept in memory' + whose);
     var list = $('log-list');
     if (shown.length === 0) {
       list.replaceChildren(h('li', { className: 'muted', text: 'No matching log records' }));

@@ -37,13 +37,18 @@ export function runPrimary(config: Config): void {
   answerWorkers({ metrics: clusterMetrics });
 
   const listening = new WeakSet<Worker>();
+  let serving = 0;
   const restarts: number[] = [];
   let shuttingDown = false;
   let exitCode = 0;
 
   const fork = (slot: number) => {
     const worker = cluster.fork(workerEnvironment(slot, total));
-    worker.once('listening', () => listening.add(worker));
+    worker.once('listening', () => {
+      listening.add(worker);
+      // Said once, when the last of the first workers is ready: from then on every worker serves.
+      if (++serving === total) log('info', `all ${total} worker(s) serving`, { workers: total });
+    });
     worker.once('exit', (code, signal) => onExit(slot, worker, code, signal));
   };
 

@@ -160,8 +160,11 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     '/logs',
     {
       schema: {
-        summary: "This process's most recent log records, newest first",
-        description: 'Records at `level` and above, `warn` unless given (`trace` for every record).',
+        summary: "This worker process's most recent log records, newest first",
+        description:
+          'Records at `level` and above, `warn` unless given (`trace` for every record). With several worker ' +
+          'processes (WEB_CONCURRENCY) each keeps its own records: `worker` says whose these are, and the ' +
+          'next request may be answered by another worker. stdout has the records of all of them.',
         tags: ['admin'],
         security,
         querystring: Type.Object({
@@ -170,7 +173,12 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
           limit: Type.Integer({ minimum: 1, maximum: LOG_BUFFER_CAPACITY, default: DEFAULT_LOG_LIMIT }),
         }),
         response: {
-          200: Type.Object({ records: Type.Array(LogRecord), buffered: Count, capacity: Count }),
+          200: Type.Object({
+            records: Type.Array(LogRecord),
+            buffered: Count,
+            capacity: Count,
+            worker: Type.Object({ slot: Count, workers: Count, pid: Count }),
+          }),
           ...AuthProblems,
         },
       },
@@ -182,6 +190,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
         records: app.logBuffer.query({ level: level as keyof typeof LOG_LEVELS, search, limit }),
         buffered: app.logBuffer.size,
         capacity: app.logBuffer.capacity,
+        worker: { slot: app.role.slot, workers: app.role.workers, pid: process.pid },
       };
     },
   );
