@@ -1,9 +1,10 @@
 /**
- * Where the machine's CPU time goes during a scenario: the server process, PostgreSQL (all its processes)
- * and the load generator (this process). On a 2-core box shared by all three, this shows which of them a
- * throughput figure is really limited by.
+ * Where the machine's CPU time goes during a scenario: the server (every process of its tree: primary and
+ * workers, or npm and the server), PostgreSQL (all its processes) and the load generator (this process). On
+ * a 2-core box shared by all three, this shows which of them a throughput figure is really limited by.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { processTree } from './processes.js';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -22,14 +23,15 @@ function processTicks(pid: number | string): { comm: string; ticks: number } | n
 
 export interface CpuSnapshot {
   at: number;
-  server: number;
+  /** CPU seconds per process of the server's tree. */
+  server: Map<number, number>;
   /** CPU seconds per PostgreSQL process: backends come and go, so they are compared one by one. */
-  postgres: Map<string, number>;
+  postgres: Map<number | string, number>;
   loadGenerator: number;
 }
 
-export function cpuSnapshot(serverPid: number): CpuSnapshot {
-  const postgres = new Map<string, number>();
+export function cpuSnapshot(serverRoot: number): CpuSnapshot {
+  const postgres = new Map<number | string, number>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const p = processTicks(pid);
@@ -38,7 +40,7 @@ export function cpuSnapshot(serverPid: number): CpuSnapshot {
   const self = process.cpuUsage();
   return {
     at: performance.now(),
-    server: (processTicks(serverPid)?.ticks ?? 0) / TICKS_PER_SECOND,
+    server: new Map(processTree(serverRoot).map(({ pid }) => [pid, (processTicks(pid)?.ticks ?? 0) / TICKS_PER_SECOND])),
     postgres,
     loadGenerator: (self.user + self.system) / 1e6,
   };
@@ -49,11 +51,14 @@ export function coresUsed(before: CpuSnapshot, after: CpuSnapshot): { server: nu
   const seconds = (after.at - before.at) / 1000;
   const cores = (cpuSeconds: number) => Math.round((cpuSeconds / seconds) * 100) / 100;
   // Processes that exited in between are lost either way; new ones count from zero.
-  let postgres = 0;
-  for (const [pid, ticks] of after.postgres) postgres += ticks - (before.postgres.get(pid) ?? 0);
+  const spent = (b: Map<number | string, number>, a: Map<number | string, number>) => {
+    let total = 0;
+    for (const [pid, ticks] of a) total += ticks - (b.get(pid) ?? 0);
+    return total;
+  };
   return {
-    server: cores(after.server - before.server),
-    postgres: cores(postgres),
+    server: cores(spent(before.server, after.server)),
+    postgres: cores(spent(before.postgres, after.postgres)),
     loadGenerator: cores(after.loadGenerator - before.loadGenerator),
   };
 }

@@ -19,16 +19,19 @@ function rotating(seeded: Seeded) {
 }
 
 /**
- * Distinct (user, date) pairs older than the seeded range, so that almost every POST creates a row (201).
- * User i gets days first-1, first-2, ... in turn.
+ * Distinct (user, date) pairs older than the seeded range, so that every POST creates a row (201): user i
+ * gets days first-1, first-2, ... in turn. One sequence per seeded database, shared by every scenario and
+ * every server started on it, so that no scenario repeats another's days (a repeat is a 200 retry).
  */
-function freshDays(seeded: Seeded) {
-  let n = 0;
+const dayCursors = new WeakMap<Seeded, { n: number }>();
+export function freshDays(seeded: Seeded) {
+  if (!dayCursors.has(seeded)) dayCursors.set(seeded, { n: 0 });
+  const cursor = dayCursors.get(seeded)!;
   const first = new Date(`${seeded.firstSeededDate}T00:00:00Z`).getTime();
   return () => {
+    const n = cursor.n++;
     const user = seeded.users[n % seeded.users.length]!;
     const back = Math.floor(n / seeded.users.length) + 1;
-    n++;
     return { user, date: new Date(first - back * 86_400_000).toISOString().slice(0, 10) };
   };
 }
@@ -90,6 +93,51 @@ export const SCENARIOS: Scenario[] = [
             if (slot < 8) return { ...req, method: 'GET', path: '/stats/by-state-specialty', headers: {} };
             if (slot < 9) return { ...req, method: 'GET', path: '/stats/summary', headers: {} };
             return { ...req, method: 'GET', path: '/healthz', headers: {} };
+          },
+        },
+      ];
+    },
+  },
+];
+
+/**
+ * Overload at 1,000 connections: the server admits what it can serve quickly and refuses the rest with
+ * 503 at once (src/plugins/overload.ts). The POST scenario records each (user, day)'s answer, so that the
+ * run can check the database: every 201 stored, every 503 stored nothing.
+ */
+export interface OverloadScenario {
+  name: string;
+  connections: number;
+  /** `outcomes` gets the status of every answered request, by `user_id date`, for requests that write. */
+  requests(seeded: Seeded, outcomes: Map<string, number>): Request[];
+}
+
+type PairContext = { key?: string };
+
+export const OVERLOAD_SCENARIOS: OverloadScenario[] = [
+  { name: 'GET /auth/me (1000 connections)', connections: 1000, requests: (s) => [authed('/auth/me', rotating(s))] },
+  {
+    name: 'POST /work-events (1000 connections)',
+    connections: 1000,
+    requests(seeded, outcomes) {
+      const next = freshDays(seeded);
+      return [
+        {
+          method: 'POST',
+          path: '/work-events',
+          setupRequest(req, context) {
+            const { user, date } = next();
+            (context as PairContext).key = `${user.id} ${date}`;
+            return {
+              ...req,
+              headers: { ...bearer(user.token), 'content-type': 'application/json' },
+              body: JSON.stringify({ date, planned_minutes: 480, actual_minutes: 540 }),
+            };
+          },
+          // Each connection sends one request at a time, so its context holds the pair of this answer.
+          onResponse(status, _body, context) {
+            const { key } = context as PairContext;
+            if (key) outcomes.set(key, status);
           },
         },
       ];

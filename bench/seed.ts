@@ -15,7 +15,6 @@ import { TokenService } from '../src/services/tokens.js';
 import type { Insertable } from 'kysely';
 import type { WorkEventsTable } from '../src/db/schema.js';
 import type { BenchDatabase } from './database.js';
-import type { BenchServer } from './server.js';
 
 export const SEED_USERS = 2000;
 export const SEED_DAYS = 60;
@@ -38,8 +37,8 @@ export interface Seeded {
 
 const isoDate = (d: Date) => d.toISOString().slice(0, 10);
 
-export async function seed(benchDb: BenchDatabase, server: BenchServer): Promise<Seeded> {
-  const config = loadConfig({ ...server.env, DATABASE_URL: benchDb.url });
+export async function seed(benchDb: BenchDatabase, env: Record<string, string>): Promise<Seeded> {
+  const config = loadConfig({ ...env, DATABASE_URL: benchDb.url });
   const database = openDatabase(config.database);
   const { db } = database;
   try {
@@ -90,7 +89,7 @@ export async function seed(benchDb: BenchDatabase, server: BenchServer): Promise
 
     // Publish every closed month with the real job, as the daily schedule would.
     execFileSync(process.execPath, [path.resolve('dist/cli/aggregate.js')], {
-      env: { PATH: process.env.PATH ?? '', ...server.env, DATABASE_URL: benchDb.url },
+      env: { PATH: process.env.PATH ?? '', ...env, DATABASE_URL: benchDb.url },
       stdio: 'ignore',
     });
     const stats = await db.selectFrom('stats_by_state_specialty').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

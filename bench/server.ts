@@ -1,16 +1,20 @@
-/** Starts the compiled production server for a benchmark and watches its memory. */
+/**
+ * Starts the compiled production server for a benchmark the way an operator does, by one of the documented
+ * start paths, and watches its processes' memory.
+ *
+ * - `node dist/server.js` (also what the Docker image runs): a primary and `WEB_CONCURRENCY` workers,
+ *   which it starts with the V8 memory flags (src/process/memory.ts).
+ * - `npm start` with NODE_ENV=production: npm, sh, scripts/run.mjs and the server, which gets the flags
+ *   through NODE_OPTIONS; with one worker it serves in its own process.
+ */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/net.js';
+import { memoryNow, peakNow, type MemoryReading } from './processes.js';
 
-/** The NODE_OPTIONS the production image sets (`ENV NODE_OPTIONS="..."` in the Dockerfile). */
-export function dockerfileNodeOptions(root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')): string {
-  const match = /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(path.join(root, 'Dockerfile'), 'utf8'));
-  if (!match) throw new Error('the Dockerfile sets no NODE_OPTIONS');
-  return match[1]!;
-}
+export type StartPath = 'node dist/server.js' | 'npm start';
+export const START_PATHS: StartPath[] = ['node dist/server.js', 'npm start'];
 
 export const BENCH_ENV = {
   NODE_ENV: 'production',
@@ -24,62 +28,77 @@ export const BENCH_ENV = {
   AGGREGATION_CRON: 'off',
   // The production default pool size; the benchmark showed 10 connections ahead of 5, 20 and 40.
   DATABASE_POOL_MAX: '10',
-  // The same V8 memory settings as the Docker image, read from the Dockerfile so the two cannot drift.
-  NODE_OPTIONS: dockerfileNodeOptions(),
 };
 
 export interface BenchServer {
   url: string;
+  /** The process the benchmark started (npm, or node for dist/server.js); the server's tree hangs below it. */
   pid: number;
+  path: StartPath;
+  workers: number;
   env: Record<string, string>;
-  rssMb(): number;
-  peakRssMb(): number;
+  memory(): MemoryReading;
+  peak(): ReturnType<typeof peakNow>;
   stop(): Promise<{ code: number | null }>;
 }
 
-function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round(Number(match[1]) / 1024) : 0;
-  } catch {
-    return 0;
-  }
+/** One GET on a connection of its own, so that node:cluster hands each to the next worker. */
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    http
+      .get(url, { agent: false, headers }, (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', () => resolve({ status: 0, body: '' }));
+  });
 }
 
 export async function startBenchServer(
   root: string,
   databaseUrl: string,
-  options: { env?: Record<string, string>; nodeArgs?: string[] } = {},
+  options: { path: StartPath; workers: number; env?: Record<string, string>; nodeArgs?: string[] },
 ): Promise<BenchServer> {
   const port = await freePort();
-  const env = { ...BENCH_ENV, DATABASE_URL: databaseUrl, PORT: String(port), ...options.env };
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(root, 'dist/server.js')], {
+  const env = { ...BENCH_ENV, DATABASE_URL: databaseUrl, PORT: String(port), WEB_CONCURRENCY: String(options.workers), ...options.env };
+  const [command, args] =
+    options.path === 'npm start'
+      ? ['npm', ['start', '--silent']]
+      : [process.execPath, [...(options.nodeArgs ?? []), path.join(root, 'dist/server.js')]];
+  const child = spawn(command, args, {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
   const exited = new Promise<{ code: number | null }>((resolve) => child.on('close', (code) => resolve({ code })));
-  const deadline = Date.now() + 30_000;
-  let url: string | null = null;
-  while (!url && Date.now() < deadline) {
+  const url = `http://127.0.0.1:${port}`;
+  // Ready when every worker answers: node:cluster hands connections only to workers that listen, so
+  // fresh connections reach all of them once all are listening; the admin log endpoint says which answered.
+  const admin = { authorization: `Basic ${Buffer.from(`admin:${BENCH_ENV.ADMIN_PASSWORD}`).toString('base64')}` };
+  const seen = new Set<number>();
+  const deadline = Date.now() + 60_000;
+  while (seen.size < options.workers && Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited: ${output}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-    if (ok) url = `http://127.0.0.1:${port}`;
+    const res = await get(`${url}/admin/logs?limit=1`, admin);
+    if (res.status === 200) seen.add((JSON.parse(res.body) as { worker: { slot: number } }).worker.slot);
     else await new Promise((r) => setTimeout(r, 50));
   }
-  if (!url) {
+  if (seen.size < options.workers) {
     child.kill('SIGKILL');
-    throw new Error(`server did not become healthy: ${output}`);
+    throw new Error(`server did not become ready (${seen.size} of ${options.workers} workers): ${output}`);
   }
   return {
     url,
     pid: child.pid!,
+    path: options.path,
+    workers: options.workers,
     env,
-    rssMb: () => statusField(child.pid!, 'VmRSS'),
-    peakRssMb: () => statusField(child.pid!, 'VmHWM'),
+    memory: () => memoryNow(child.pid!),
+    peak: () => peakNow(child.pid!),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;

@@ -29,7 +29,7 @@ import originalStatsRoutes from './routes/stats-original.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createServices } from './services/index.js';
 import { LogBuffer, type LogDestination } from './services/log-buffer.js';
-import { installOverloadProtection } from './plugins/overload.js';
+import { OverloadGate } from './plugins/overload.js';
 import type { ProcessRole } from './process/role.js';
 import './types.js';
 
@@ -59,6 +59,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Every line the logger writes (already redacted) goes to stdout for operators and into the buffer that
   // the admin log viewer reads.
   const logBuffer = new LogBuffer();
+  const database = options.database ?? openDatabase(config.database);
+  // Refuses requests while overloaded before Fastify sees them (src/plugins/overload.ts).
+  const overload = new OverloadGate(config, database.pool);
   const app = Fastify({
     logger: options.logger ?? { ...loggerOptions(config), stream: logBuffer.tee(options.logDestination ?? process.stdout) },
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
@@ -70,9 +73,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: false,
     requestTimeout: 30_000,
     frameworkErrors: frameworkErrorHandler(securityHeaders(config)),
+    serverFactory: overload.serverFactory,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const database = options.database ?? openDatabase(config.database);
   app.decorate('config', config);
   app.decorate('database', database);
   const clock = options.clock ?? systemClock;
@@ -82,8 +85,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('role', options.role ?? { slot: 1, workers: 1, runsSchedule: true });
   if (!options.database) app.addHook('onClose', async () => database.destroy());
 
-  // First of all hooks: a request refused for overload costs nothing else (no auth, no database).
-  installOverloadProtection(app);
+  overload.install(app);
   installValidation(app);
   installErrorHandling(app);
   await installSecurity(app, config);

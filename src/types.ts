@@ -30,10 +30,6 @@ declare module 'fastify' {
     /** Admission control: requests refused with 503 while overloaded (src/plugins/overload.ts). */
     overload: OverloadProtection;
   }
-  interface FastifyContextConfig {
-    /** Never refused for overload: health checks and metrics must answer exactly when the service is busy. */
-    exemptFromShedding?: boolean;
-  }
   interface FastifyRequest {
     /** The signed-in user, set by the `app.auth` hooks; null on routes without authentication. */
     user: User | null;

@@ -70,13 +70,9 @@ export async function installMetrics(app: FastifyInstance, options: MetricsOptio
     },
   });
 
-  // Read from the database at scrape time, so every instance reports the runs of all of them; one scrape
-  // reads them once for both gauges. Every worker reads the same rows, so they are combined with max.
-  let summary: { at: number; rows: ReturnType<typeof app.services.aggregation.runSummary> } | null = null;
-  const runSummary = () => {
-    if (!summary || Date.now() - summary.at > 1000) summary = { at: Date.now(), rows: app.services.aggregation.runSummary() };
-    return summary.rows;
-  };
+  // Read from the database at scrape time, so every instance reports the runs of all of them. Every worker
+  // reads the same rows, so the workers' values are combined with max, not summed.
+  const runSummary = () => app.services.aggregation.runSummary();
   new client.Gauge({
     name: 'aggregation_runs',
     help: 'Statistics aggregation runs recorded, by outcome (success, failed, skipped)',
@@ -125,8 +121,6 @@ export async function installMetrics(app: FastifyInstance, options: MetricsOptio
       onRequest: options.onRequest,
       schema: { hide: true },
       logLevel: quietLogLevel(app.config.logLevel),
-      // Metrics matter most while the service is overloaded.
-      config: { exemptFromShedding: true },
     },
     async (_request, reply) => {
       reply.header('content-type', registry.contentType).header('cache-control', 'no-store');

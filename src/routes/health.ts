@@ -15,8 +15,6 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
         response: { 200: Healthy, 503: Degraded },
       },
       logLevel: quietLogLevel(app.config.logLevel),
-      // The load balancer's probe must answer exactly when the service is busy.
-      config: { exemptFromShedding: true },
     },
     async (_request, reply) => {
       try {

@@ -22,12 +22,18 @@ function holdingRoute(app: FastifyInstance) {
   };
 }
 
-const workEvent = (token: string, date: string) => ({
-  method: 'POST' as const,
-  url: '/work-events',
-  headers: bearer(token),
-  payload: { date, planned_minutes: 480, actual_minutes: 540 },
-});
+/** Listens on a free port: the gate sits in the HTTP server, so only requests over a socket pass it. */
+async function listening(t: TestApp): Promise<string> {
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+}
+
+const postWorkEvent = (url: string, token: string, date: string) =>
+  fetch(`${url}/work-events`, {
+    method: 'POST',
+    headers: { ...bearer(token), 'content-type': 'application/json' },
+    body: JSON.stringify({ date, planned_minutes: 480, actual_minutes: 540 }),
+  });
 
 async function workEventRows(t: TestApp): Promise<number> {
   const row = await t.database.db.selectFrom('work_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
@@ -35,39 +41,46 @@ async function workEventRows(t: TestApp): Promise<number> {
 }
 
 describe(`overload shedding (${backend})`, () => {
-  test('past SHED_MAX_IN_FLIGHT a new request gets 503 with detail and Retry-After and stores nothing; admitted ones finish; /healthz and /metrics are always served', async () => {
+  test('past SHED_MAX_IN_FLIGHT a new request gets 503 with detail and Retry-After at once and stores nothing; admitted ones finish; /healthz and /metrics are always served', async () => {
     let hold!: ReturnType<typeof holdingRoute>;
     const t = await createTestApp({
       env: { SHED_MAX_IN_FLIGHT: '2', SHED_RETRY_AFTER_SECONDS: '3', ADMIN_PASSWORD: 'overload-admin-password' },
       beforeReady: (app) => void (hold = holdingRoute(app)),
     });
     try {
+      const url = await listening(t);
       const { token } = await createRegisteredUser(t);
-      const admitted = [t.app.inject({ method: 'GET', url: '/test/hold' }), t.app.inject({ method: 'GET', url: '/test/hold' })];
+      const admitted = [fetch(`${url}/test/hold`), fetch(`${url}/test/hold`)];
       await hold.waitUntilHeld(2);
 
-      const refused = await t.app.inject(workEvent(token, '2026-01-05'));
-      assert.equal(refused.statusCode, 503);
-      assert.equal(refused.headers['retry-after'], '3');
-      const detail = (refused.json() as { detail: unknown }).detail;
+      const started = performance.now();
+      const refused = await postWorkEvent(url, token, '2026-01-05');
+      assert.ok(performance.now() - started < 1000, 'refused at once');
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get('retry-after'), '3');
+      assert.equal(refused.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(String(refused.headers.get('content-type')), /^application\/json/);
+      const detail = ((await refused.json()) as { detail: unknown }).detail;
       assert.equal(typeof detail, 'string');
       assert.match(detail as string, /overloaded/);
       assert.equal(await workEventRows(t), 0, 'a refused request stores nothing');
       // Refused before authentication: an invalid token is not even looked at.
-      assert.equal((await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer('nonsense') })).statusCode, 503);
+      assert.equal((await fetch(`${url}/auth/me`, { headers: bearer('nonsense') })).status, 503);
 
-      const health = await t.app.inject({ method: 'GET', url: '/healthz' });
-      assert.equal(health.statusCode, 200, '/healthz is never shed');
-      const metrics = await t.app.inject({ method: 'GET', url: '/metrics', headers: ADMIN });
-      assert.equal(metrics.statusCode, 200, '/metrics is never shed');
-      assert.match(metrics.body, /^http_requests_shed_total\{reason="in_flight"\} 2$/m);
-      assert.match(metrics.body, /^http_requests_in_flight 2$/m);
+      const health = await fetch(`${url}/healthz`);
+      assert.equal(health.status, 200, '/healthz is never shed');
+      assert.deepEqual(await health.json(), { status: 'ok' });
+      const metrics = await fetch(`${url}/metrics`, { headers: ADMIN });
+      assert.equal(metrics.status, 200, '/metrics is never shed');
+      const text = await metrics.text();
+      assert.match(text, /^http_requests_shed_total\{reason="in_flight"\} 2$/m);
+      assert.match(text, /^http_requests_in_flight 2$/m);
 
       hold.release();
-      for (const response of await Promise.all(admitted)) assert.equal(response.statusCode, 200, 'admitted requests finish normally');
+      for (const response of await Promise.all(admitted)) assert.equal(response.status, 200, 'admitted requests finish normally');
 
-      const accepted = await t.app.inject(workEvent(token, '2026-01-05'));
-      assert.equal(accepted.statusCode, 201, 'served again once the requests in flight are answered');
+      const accepted = await postWorkEvent(url, token, '2026-01-05');
+      assert.equal(accepted.status, 201, 'served again once the requests in flight are answered');
       assert.equal(await workEventRows(t), 1);
       assert.equal(t.app.overload.inFlight(), 0);
     } finally {
@@ -79,8 +92,7 @@ describe(`overload shedding (${backend})`, () => {
     let hold!: ReturnType<typeof holdingRoute>;
     const t = await createTestApp({ env: { SHED_MAX_IN_FLIGHT: '1' }, beforeReady: (app) => void (hold = holdingRoute(app)) });
     try {
-      await t.app.listen({ port: 0, host: '127.0.0.1' });
-      const url = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+      const url = await listening(t);
       const abort = new AbortController();
       const gone = fetch(`${url}/test/hold`, { signal: abort.signal }).catch(() => 'aborted');
       await hold.waitUntilHeld(1);
@@ -99,8 +111,7 @@ describe(`overload shedding (${backend})`, () => {
   test('a slow event loop (SHED_MAX_EVENT_LOOP_DELAY_MS) sheds new requests until it is quick again', async () => {
     const t = await createTestApp({ env: { SHED_MAX_EVENT_LOOP_DELAY_MS: '20' } });
     try {
-      await t.app.listen({ port: 0, host: '127.0.0.1' });
-      const url = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+      const url = await listening(t);
       assert.equal((await fetch(`${url}/taxonomy`)).status, 200);
       // Every tick of the loop runs 60 ms late for a little over two sampling windows.
       const busy = setInterval(() => {
@@ -128,20 +139,22 @@ describe(`overload shedding (${backend})`, () => {
     async () => {
       const t = await createTestApp({ env: { DATABASE_POOL_MAX: '1', SHED_MAX_POOL_WAITING: '1' } });
       try {
+        const url = await listening(t);
         const { token } = await createRegisteredUser(t);
         const pool = t.app.database.pool!;
         // Hold the only connection: the next query waits for it.
         const client = await pool.connect();
-        const waiting = t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(token) });
+        const waiting = fetch(`${url}/auth/me`, { headers: bearer(token) });
         while (pool.waitingCount < 1) await new Promise((r) => setTimeout(r, 5));
-        const refused = await t.app.inject(workEvent(token, '2026-01-06'));
-        assert.equal(refused.statusCode, 503);
-        assert.ok(Number(refused.headers['retry-after']) > 0);
+        const refused = await postWorkEvent(url, token, '2026-01-06');
+        assert.equal(refused.status, 503);
+        assert.ok(Number(refused.headers.get('retry-after')) > 0);
         // The health check is admitted (it waits for the connection like any query) rather than refused.
-        const health = t.app.inject({ method: 'GET', url: '/healthz' });
+        const health = fetch(`${url}/healthz`);
+        await new Promise((r) => setTimeout(r, 50));
         client.release();
-        assert.equal((await waiting).statusCode, 200, 'the admitted request finishes');
-        assert.equal((await health).statusCode, 200, '/healthz is never shed');
+        assert.equal((await waiting).status, 200, 'the admitted request finishes');
+        assert.equal((await health).status, 200, '/healthz is never shed');
         assert.equal(await workEventRows(t), 0);
         assert.equal(t.app.overload.shed().pool_waiting, 1);
       } finally {
