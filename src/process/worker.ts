@@ -3,10 +3,11 @@
  * asks (stop accepting connections, finish requests in flight, close the database, exit 0). It is the whole
  * server when it runs alone, or one of the workers src/server.ts forks.
  */
+import { sql } from 'kysely';
 import { buildApp } from '../app.js';
 import { exitWithError } from '../cli/common.js';
 import type { Config } from '../config.js';
-import { openDatabase } from '../db/index.js';
+import { openDatabase, type Database } from '../db/index.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { developmentSummary } from './development-summary.js';
 import { isShutdownMessage } from './ipc.js';
@@ -30,6 +31,7 @@ export async function serve(config: Config): Promise<void> {
 
   const app = await buildApp({ config, database, role });
   app.addHook('onClose', async () => database.destroy());
+  if (role.slot === 1) await warnAboutConnections(app.log, config, database);
 
   let shuttingDown = false;
   // Responses sent while shutting down close their connection, so keep-alive clients do not hold it open.
@@ -71,5 +73,30 @@ export async function serve(config: Config): Promise<void> {
   } catch (error) {
     await app.close().catch(() => {});
     exitWithError(`Cannot listen on ${config.host}:${config.port}`, error);
+  }
+}
+
+/** Connections PostgreSQL keeps for others: `npm run maintenance` and other CLI jobs, psql, backups. */
+const RESERVED_CONNECTIONS = 10;
+
+/**
+ * Says so at start when this machine's workers alone could open more connections than PostgreSQL allows:
+ * under load the last pools would then fail to connect (503) instead of waiting.
+ */
+async function warnAboutConnections(log: { warn(fields: object, msg: string): void }, config: Config, database: Database): Promise<void> {
+  if (config.database.dialect !== 'postgres') return;
+  try {
+    const { rows } = await sql<{ max_connections: string }>`show max_connections`.execute(database.db);
+    const allowed = Number(rows[0]?.max_connections);
+    const wanted = config.webConcurrency * config.database.poolMax;
+    if (wanted + RESERVED_CONNECTIONS > allowed) {
+      log.warn(
+        { web_concurrency: config.webConcurrency, database_pool_max: config.database.poolMax, max_connections: allowed },
+        `WEB_CONCURRENCY × DATABASE_POOL_MAX = ${wanted} connections, too many for PostgreSQL's max_connections ` +
+          `(${allowed}, of which ${RESERVED_CONNECTIONS} are best left for other clients): lower DATABASE_POOL_MAX or raise max_connections`,
+      );
+    }
+  } catch {
+    // Not worth failing the start for: the pool's own errors will say more.
   }
 }

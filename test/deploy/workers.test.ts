@@ -85,6 +85,19 @@ describe(`one server, one worker (${backend})`, () => {
     }
   });
 
+  test(
+    'warns at start when the workers could open more connections than PostgreSQL allows',
+    { skip: backend === 'sqlite' && 'SQLite has no connection pool' },
+    async () => {
+      const server = await startServer(testEnv(testDb.url, { LOG_LEVEL: 'info', DATABASE_POOL_MAX: '1000' }));
+      try {
+        assert.match(server.output(), /WEB_CONCURRENCY × DATABASE_POOL_MAX = 1000 connections, too many for PostgreSQL's max_connections/);
+      } finally {
+        assert.equal((await server.stop()).code, 0);
+      }
+    },
+  );
+
   test('several workers on SQLite are refused with one clear line', async () => {
     const run = await runScript('src/server.ts', testEnv('sqlite:/tmp/owh-never-created.db', { WEB_CONCURRENCY: '2' }));
     assert.equal(run.code, 1);
