@@ -36,6 +36,7 @@ import { seed, type Seeded } from './seed.js';
 import { BENCH_ENV, startBenchServer, type BenchServer, type StartPath } from './server.js';
 import { BENCH_DATABASE_URL, createBenchDatabase, type BenchDatabase } from './database.js';
 import { benchAggregation, type AggregationBenchResult } from './aggregation.js';
+import { drive, type Answer, type ClientKind } from './clients.js';
 import { coresUsed, cpuSnapshot } from './cpu.js';
 import type { MemoryReading } from './processes.js';
 
@@ -111,6 +112,7 @@ export interface ScenarioResult {
 
 export interface OverloadResult {
   scenario: string;
+  client: ClientKind;
   connections: number;
   /** Answers per second, admitted and refused together. */
   answersPerSecond: number;
@@ -120,7 +122,14 @@ export interface OverloadResult {
   /** Answers other than 2xx and 503 (there should be none). */
   other: number;
   p50AdmittedMs: number;
+  p90AdmittedMs: number;
   p99AdmittedMs: number;
+  /**
+   * p99 of the admitted requests answered after the first STEADY_AFTER_S seconds: the 1,000 connections
+   * open in the same millisecond at the start, and new connections wait to be accepted (with several
+   * workers, handed over one by one by the primary); after that it is the steady state of a flood.
+   */
+  p99AdmittedSteadyMs: number;
   p99ShedMs: number;
   maxAdmittedMs: number;
   /** Socket errors and timeouts: requests that got no answer while the run lasted. */
@@ -190,50 +199,43 @@ function percentile(sorted: number[], p: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 10) / 10;
 }
 
+const STEADY_AFTER_S = 2;
+const CLIENT_KINDS: ClientKind[] = ['retry at once', 'honour Retry-After'];
+
 async function runOverload(
   scenario: OverloadScenario,
+  client: ClientKind,
   server: BenchServer,
   seeded: Seeded,
   database: BenchDatabase,
   options: Options,
 ): Promise<OverloadResult> {
-  const outcomes = new Map<string, number>();
-  const admitted: number[] = [];
-  const shed: number[] = [];
-  let other = 0;
-  const { result, memory, cores } = await measured(server, () => {
-    const instance = autocannon({
-      url: server.url,
-      connections: scenario.connections,
-      duration: options.duration,
-      requests: scenario.requests(seeded, outcomes),
-    });
-    (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-      if (status === 503) shed.push(ms);
-      else if (status >= 200 && status < 300) admitted.push(ms);
-      else other++;
-    });
-    return instance;
-  });
-  admitted.sort((a, b) => a - b);
-  shed.sort((a, b) => a - b);
+  const { result, memory, cores } = await measured(server, () =>
+    drive(client, server.url, scenario.connections, options.duration, scenario.requests(seeded)),
+  );
+  const ms = (answers: Answer[]) => answers.map((a) => a.ms).sort((a, b) => a - b);
+  const ok = result.answers.filter((a) => a.status >= 200 && a.status < 300);
+  const refused = result.answers.filter((a) => a.status === 503);
+  const admitted = ms(ok);
+  const shed = ms(refused);
+  const admittedSteady = ms(ok.filter((a) => a.at > STEADY_AFTER_S * 1000));
 
   let storage: OverloadResult['storage'] = null;
-  if (outcomes.size > 0) {
+  const written = result.answers.filter((a) => a.key !== undefined);
+  if (written.length > 0) {
     // Every (user, day) pair is used once in the whole benchmark, so a row for it can only come from this request.
     const config = loadConfig({ ...server.env, DATABASE_URL: database.url });
     const db = openDatabase(config.database);
     try {
       const rows = await db.db.selectFrom('work_events').select(['user_id', 'date']).where('date', '<', seeded.firstSeededDate).execute();
       const stored = new Set(rows.map((r) => `${r.user_id} ${r.date}`));
-      const pairs = [...outcomes];
-      const created = pairs.filter(([, status]) => status === 201);
-      const refused = pairs.filter(([, status]) => status === 503);
+      const created = written.filter((a) => a.status === 201);
+      const refusedWrites = written.filter((a) => a.status === 503);
       storage = {
         created: created.length,
-        createdStored: created.filter(([key]) => stored.has(key)).length,
-        shed: refused.length,
-        shedStored: refused.filter(([key]) => stored.has(key)).length,
+        createdStored: created.filter((a) => stored.has(a.key!)).length,
+        shed: refusedWrites.length,
+        shedStored: refusedWrites.filter((a) => stored.has(a.key!)).length,
       };
     } finally {
       await db.destroy();
@@ -242,17 +244,20 @@ async function runOverload(
   const seconds = options.duration;
   return {
     scenario: scenario.name,
+    client,
     connections: scenario.connections,
-    answersPerSecond: Math.round((admitted.length + shed.length + other) / seconds),
+    answersPerSecond: Math.round(result.answers.length / seconds),
     admitted: admitted.length,
     admittedPerSecond: Math.round(admitted.length / seconds),
     shed: shed.length,
-    other,
+    other: result.answers.length - admitted.length - shed.length,
     p50AdmittedMs: percentile(admitted, 50),
+    p90AdmittedMs: percentile(admitted, 90),
     p99AdmittedMs: percentile(admitted, 99),
+    p99AdmittedSteadyMs: percentile(admittedSteady, 99),
     p99ShedMs: percentile(shed, 99),
     maxAdmittedMs: percentile(admitted, 100),
-    errors: result.errors + result.timeouts,
+    errors: result.errors,
     storage,
     memory,
     cores,
@@ -277,13 +282,13 @@ function scenarioTable(results: ScenarioResult[]): string {
 
 function overloadTable(runs: RunResult[]): string {
   return [
-    '| run | scenario | answers/s | admitted (2xx) | refused (503) | other | p50 / p99 / max admitted ms | p99 refused ms | errors | 201s stored | 503s that stored | memory MB (as above) | CPU cores |',
-    '|---|---|---:|---:|---:|---:|---|---:|---:|---|---:|---|---|',
+    `| run | scenario | clients | answers/s | admitted (2xx) | refused (503) | other | p50 / p90 / p99 / max admitted ms | p99 admitted after the first ${STEADY_AFTER_S} s | p99 refused ms | errors | 201s stored | 503s that stored | memory MB (as above) | CPU cores |`,
+    '|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---|---|',
     ...runs.flatMap((run) =>
       run.overload.map(
         (o) =>
-          `| ${runName(run)} | ${o.scenario} | ${o.answersPerSecond} | ${o.admitted} (${o.admittedPerSecond}/s) | ${o.shed} | ${o.other} | ` +
-          `${o.p50AdmittedMs} / ${o.p99AdmittedMs} / ${o.maxAdmittedMs} | ${o.p99ShedMs} | ${o.errors} | ` +
+          `| ${runName(run)} | ${o.scenario} | ${o.client} | ${o.answersPerSecond} | ${o.admitted} (${o.admittedPerSecond}/s) | ${o.shed} | ${o.other} | ` +
+          `${o.p50AdmittedMs} / ${o.p90AdmittedMs} / ${o.p99AdmittedMs} / ${o.maxAdmittedMs} | ${o.p99AdmittedSteadyMs} | ${o.p99ShedMs} | ${o.errors} | ` +
           `${o.storage ? `${o.storage.createdStored} of ${o.storage.created}` : '—'} | ${o.storage ? o.storage.shedStored : '—'} | ` +
           `${memoryCell(o.memory)} | ${coresCell(o.cores)} |`,
       ),
@@ -353,15 +358,18 @@ async function main(): Promise<void> {
       }
       for (const scenario of options.overload ? OVERLOAD_SCENARIOS : []) {
         if (options.only && !options.only.includes(scenario.name)) continue;
-        process.stdout.write(`running ${scenario.name} for ${options.duration} s ...\n`);
-        const o = await runOverload(scenario, server, seeded, database, options);
-        run.overload.push(o);
-        process.stdout.write(
-          `  ${o.answersPerSecond} answers/s: ${o.admitted} admitted (p50 ${o.p50AdmittedMs} ms, p99 ${o.p99AdmittedMs} ms, max ${o.maxAdmittedMs} ms), ` +
-            `${o.shed} refused (p99 ${o.p99ShedMs} ms), ${o.other} other, ${o.errors} errors` +
-            (o.storage ? `; ${o.storage.createdStored} of ${o.storage.created} 201s stored, ${o.storage.shedStored} of ${o.storage.shed} 503s stored` : '') +
-            `; memory ${memoryCell(o.memory)} MB\n`,
-        );
+        for (const client of CLIENT_KINDS) {
+          process.stdout.write(`running ${scenario.name}, clients that ${client}, for ${options.duration} s ...\n`);
+          const o = await runOverload(scenario, client, server, seeded, database, options);
+          run.overload.push(o);
+          process.stdout.write(
+            `  ${o.answersPerSecond} answers/s: ${o.admitted} admitted (p50 ${o.p50AdmittedMs} ms, p90 ${o.p90AdmittedMs} ms, p99 ${o.p99AdmittedMs} ms, ` +
+              `p99 after ${STEADY_AFTER_S} s ${o.p99AdmittedSteadyMs} ms, max ${o.maxAdmittedMs} ms), ` +
+              `${o.shed} refused (p99 ${o.p99ShedMs} ms), ${o.other} other, ${o.errors} errors` +
+              (o.storage ? `; ${o.storage.createdStored} of ${o.storage.created} 201s stored, ${o.storage.shedStored} of ${o.storage.shed} 503s stored` : '') +
+              `; memory ${memoryCell(o.memory)} MB; cores ${coresCell(o.cores)}\n`,
+          );
+        }
       }
       run.peak = server.peak();
       run.shutdownExitCode = (await server.stop()).code;

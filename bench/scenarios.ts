@@ -102,45 +102,48 @@ export const SCENARIOS: Scenario[] = [
 
 /**
  * Overload at 1,000 connections: the server admits what it can serve quickly and refuses the rest with
- * 503 at once (src/plugins/overload.ts). The POST scenario records each (user, day)'s answer, so that the
- * run can check the database: every 201 stored, every 503 stored nothing.
+ * 503 at once (src/plugins/overload.ts). Each scenario makes its requests one by one; a request that
+ * writes carries the key of the row it would create (`user_id date`), so that the run can check the
+ * database: every 201 stored, every 503 stored nothing.
  */
+export interface OverloadRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  key?: string;
+}
+
 export interface OverloadScenario {
   name: string;
   connections: number;
-  /** `outcomes` gets the status of every answered request, by `user_id date`, for requests that write. */
-  requests(seeded: Seeded, outcomes: Map<string, number>): Request[];
+  requests(seeded: Seeded): () => OverloadRequest;
 }
 
-type PairContext = { key?: string };
-
 export const OVERLOAD_SCENARIOS: OverloadScenario[] = [
-  { name: 'GET /auth/me (1000 connections)', connections: 1000, requests: (s) => [authed('/auth/me', rotating(s))] },
+  {
+    name: 'GET /auth/me (1000 connections)',
+    connections: 1000,
+    requests(seeded) {
+      const next = rotating(seeded);
+      return () => ({ method: 'GET', path: '/auth/me', headers: bearer(next().token) });
+    },
+  },
   {
     name: 'POST /work-events (1000 connections)',
     connections: 1000,
-    requests(seeded, outcomes) {
+    requests(seeded) {
       const next = freshDays(seeded);
-      return [
-        {
+      return () => {
+        const { user, date } = next();
+        return {
           method: 'POST',
           path: '/work-events',
-          setupRequest(req, context) {
-            const { user, date } = next();
-            (context as PairContext).key = `${user.id} ${date}`;
-            return {
-              ...req,
-              headers: { ...bearer(user.token), 'content-type': 'application/json' },
-              body: JSON.stringify({ date, planned_minutes: 480, actual_minutes: 540 }),
-            };
-          },
-          // Each connection sends one request at a time, so its context holds the pair of this answer.
-          onResponse(status, _body, context) {
-            const { key } = context as PairContext;
-            if (key) outcomes.set(key, status);
-          },
-        },
-      ];
+          headers: { ...bearer(user.token), 'content-type': 'application/json' },
+          body: JSON.stringify({ date, planned_minutes: 480, actual_minutes: 540 }),
+          key: `${user.id} ${date}`,
+        };
+      };
     },
   },
 ];

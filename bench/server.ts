@@ -61,7 +61,9 @@ export async function startBenchServer(
   options: { path: StartPath; workers: number; env?: Record<string, string>; nodeArgs?: string[] },
 ): Promise<BenchServer> {
   const port = await freePort();
-  const env = { ...BENCH_ENV, DATABASE_URL: databaseUrl, PORT: String(port), WEB_CONCURRENCY: String(options.workers), ...options.env };
+  // SHED_*, DATABASE_POOL_MAX and NODE_OPTIONS set for `npm run bench` reach the server, to try other settings.
+  const tuning = Object.fromEntries(Object.entries(process.env).filter(([name]) => /^(SHED_|DATABASE_POOL_MAX$|NODE_OPTIONS$)/.test(name))) as Record<string, string>;
+  const env = { ...BENCH_ENV, ...tuning, DATABASE_URL: databaseUrl, PORT: String(port), WEB_CONCURRENCY: String(options.workers), ...options.env };
   const [command, args] =
     options.path === 'npm start'
       ? ['npm', ['start', '--silent']]

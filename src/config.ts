@@ -152,8 +152,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: read.integer('PORT', 8000, { min: 0, max: 65535 }),
     webConcurrency: webConcurrency(read, isProduction, database, problems),
     overload: {
-      maxInFlight: read.integer('SHED_MAX_IN_FLIGHT', 100, { min: 0 }),
-      maxPoolWaiting: read.integer('SHED_MAX_POOL_WAITING', 50, { min: 0 }),
+      maxInFlight: read.integer('SHED_MAX_IN_FLIGHT', 64, { min: 0 }),
+      maxPoolWaiting: read.integer('SHED_MAX_POOL_WAITING', 100, { min: 0 }),
       maxEventLoopDelayMs: read.integer('SHED_MAX_EVENT_LOOP_DELAY_MS', 200, { min: 0 }),
       retryAfterSeconds: read.integer('SHED_RETRY_AFTER_SECONDS', 2, { min: 1, max: 3600 }),
     },

@@ -33,6 +33,10 @@ export function runPrimary(config: Config): void {
     process.stdout.write(JSON.stringify(line) + '\n');
   };
 
+  // One worker accepts its connections itself. Several take turns (round robin): the primary accepts and
+  // hands each connection to the next worker, waiting for that worker's event loop to take it, which is
+  // even but slow for bursts of new connections while workers are saturated (docs/performance.md).
+  cluster.schedulingPolicy = total === 1 ? cluster.SCHED_NONE : cluster.SCHED_RR;
   cluster.setupPrimary({ execArgv: [...process.execArgv, ...missingMemoryFlags()] });
   answerWorkers({ metrics: clusterMetrics });
 

@@ -14,6 +14,12 @@ import { isShutdownMessage } from './ipc.js';
 import { currentRole } from './role.js';
 
 const SHUTDOWN_DEADLINE_MS = 9_000;
+/**
+ * Connections the kernel may hold before the process accepts them. Node's default, 511, drops the SYNs of a
+ * burst of new connections (a thousand phones at once), which then wait 1-3 s to retry; Linux caps it at
+ * net.core.somaxconn (4096 on current kernels).
+ */
+const LISTEN_BACKLOG = 4096;
 
 export async function serve(config: Config): Promise<void> {
   const role = currentRole();
@@ -67,7 +73,7 @@ export async function serve(config: Config): Promise<void> {
   });
 
   try {
-    const url = await app.listen({ host: config.host, port: config.port });
+    const url = await app.listen({ host: config.host, port: config.port, backlog: LISTEN_BACKLOG });
     // Production and test logs stay JSON lines only; with several workers the first one prints it.
     if (config.nodeEnv === 'development' && role.slot === 1) process.stdout.write(developmentSummary(config, url));
   } catch (error) {
