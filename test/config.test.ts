@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -49,6 +49,28 @@ describe('configuration', () => {
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.docsEnabled, false);
     assert.deepEqual(config.database, { dialect: 'postgres', url: 'postgresql://owh:pw@db:5432/owh', poolMax: 10 });
+  });
+
+  test('WEB_CONCURRENCY: one worker per core in production on PostgreSQL, one in development and on SQLite', () => {
+    assert.equal(loadConfig(PRODUCTION).webConcurrency, os.availableParallelism());
+    assert.equal(loadConfig({ ...PRODUCTION, WEB_CONCURRENCY: '3' }).webConcurrency, 3);
+    assert.equal(loadConfig({ ...PRODUCTION, DATABASE_URL: `sqlite:${tempDir()}/demo.db` }).webConcurrency, 1);
+    assert.equal(loadConfig({ DATA_DIR: tempDir(), DATABASE_URL: 'postgresql://db/owh' }).webConcurrency, 1);
+    assert.deepEqual(problemsOf({ DATA_DIR: tempDir(), WEB_CONCURRENCY: '2' }), [
+      'WEB_CONCURRENCY must be 1 on SQLite (one writer at a time), got 2; use PostgreSQL for several workers',
+    ]);
+    assert.deepEqual(problemsOf({ ...PRODUCTION, WEB_CONCURRENCY: '0' }), ['WEB_CONCURRENCY must be at least 1 and at most 64, got 0']);
+    assert.deepEqual(problemsOf({ ...PRODUCTION, WEB_CONCURRENCY: 'auto' }), ["WEB_CONCURRENCY must be a whole number, got 'auto'"]);
+  });
+
+  test('overload bounds: defaults, 0 turns a bound off, nonsense is refused', () => {
+    assert.deepEqual(loadConfig(PRODUCTION).overload, { maxInFlight: 64, maxPoolWaiting: 100, maxEventLoopDelayMs: 200, retryAfterSeconds: 2 });
+    const off = loadConfig({ ...PRODUCTION, SHED_MAX_IN_FLIGHT: '0', SHED_MAX_POOL_WAITING: '0', SHED_MAX_EVENT_LOOP_DELAY_MS: '0' });
+    assert.deepEqual(off.overload, { maxInFlight: 0, maxPoolWaiting: 0, maxEventLoopDelayMs: 0, retryAfterSeconds: 2 });
+    assert.deepEqual(problemsOf({ ...PRODUCTION, SHED_MAX_IN_FLIGHT: '-1', SHED_RETRY_AFTER_SECONDS: '0' }), [
+      'SHED_MAX_IN_FLIGHT must be at least 0, got -1',
+      'SHED_RETRY_AFTER_SECONDS must be at least 1 and at most 3600, got 0',
+    ]);
   });
 
   test('production refuses missing secrets and DATABASE_URL, one line per problem', () => {
