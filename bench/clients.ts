@@ -20,6 +20,11 @@ export interface Answer {
   ms: number;
   /** Milliseconds since the start of the run. */
   at: number;
+  /**
+   * The first request of its connection: its time includes opening the connection and waiting to be
+   * accepted (with several workers, for the primary to hand the connection over to a worker).
+   */
+  first: boolean;
   key?: string;
 }
 
@@ -58,8 +63,10 @@ async function retryAtOnce(url: string, connections: number, seconds: number, ne
       },
     ],
   });
-  (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-    answers.push({ status, ms, at: performance.now() - started, key: answeredKey });
+  const connected = new WeakSet<object>();
+  (instance as unknown as NodeJS.EventEmitter).on('response', (client: object, status: number, _bytes: number, ms: number) => {
+    answers.push({ status, ms, at: performance.now() - started, first: !connected.has(client), key: answeredKey });
+    connected.add(client);
     answeredKey = undefined;
   });
   const result = await instance;
@@ -73,10 +80,12 @@ async function honourRetryAfter(url: string, connections: number, seconds: numbe
   const started = performance.now();
   const deadline = started + seconds * 1000;
   const send = (r: OverloadRequest) =>
-    new Promise<{ status: number; retryAfter: number }>((resolve, reject) => {
+    new Promise<{ status: number; retryAfter: number; first: boolean }>((resolve, reject) => {
       const req = http.request(`${url}${r.path}`, { method: r.method, headers: r.headers, agent, timeout: 10_000 }, (res) => {
         res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: Number(res.headers['retry-after'] ?? 1) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, retryAfter: Number(res.headers['retry-after'] ?? 1), first: !req.reusedSocket }),
+        );
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', reject);
@@ -87,9 +96,9 @@ async function honourRetryAfter(url: string, connections: number, seconds: numbe
       const r = next();
       const sentAt = performance.now();
       try {
-        const { status, retryAfter } = await send(r);
+        const { status, retryAfter, first } = await send(r);
         const now = performance.now();
-        answers.push({ status, ms: now - sentAt, at: now - started, key: r.key });
+        answers.push({ status, ms: now - sentAt, at: now - started, first, key: r.key });
         if (status === 503) await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter * 1000, Math.max(0, deadline - now))));
       } catch {
         errors++;
