@@ -68,10 +68,13 @@ export async function startBenchServer(
     options.path === 'npm start'
       ? ['npm', ['start', '--silent']]
       : [process.execPath, [...(options.nodeArgs ?? []), path.join(root, 'dist/server.js')]];
+  // A process group of its own, stopped as a whole, as a terminal or systemd stops a service: npm does not
+  // pass SIGTERM on through `sh -c` to the server.
   const child = spawn(command, args, {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
@@ -90,7 +93,7 @@ export async function startBenchServer(
     else await new Promise((r) => setTimeout(r, 50));
   }
   if (seen.size < options.workers) {
-    child.kill('SIGKILL');
+    process.kill(-child.pid!, 'SIGKILL');
     throw new Error(`server did not become ready (${seen.size} of ${options.workers} workers): ${output}`);
   }
   return {
@@ -102,7 +105,7 @@ export async function startBenchServer(
     memory: () => memoryNow(child.pid!),
     peak: () => peakNow(child.pid!),
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGTERM');
       return exited;
     },
   };

@@ -65,9 +65,10 @@ export async function serve(config: Config): Promise<void> {
       process.exit(1);
     }
   }
-  // A worker gets the signal from the primary as a message; a terminal's Ctrl-C reaches both, which is harmless.
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // A worker gets the signal from the primary as a message. The same signal often arrives twice or more (a
+  // terminal's Ctrl-C and systemd reach every process of the group, and scripts/run.mjs passes it on too):
+  // `on`, not `once`, so that a repeat does not kill the process with its requests in flight.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void shutdown(signal));
   process.on('message', (message) => {
     if (isShutdownMessage(message)) void shutdown('SIGTERM');
   });
