@@ -31,13 +31,28 @@
  * it had no professions.
  */
 import { CryptoRandom, multiply, rational, rationalFromNumber, sampleDiscreteLaplace } from '../src/services/privacy.js';
-import { DOMAIN, figures, GRID_PER_HOUR, LEVELS, measure, noisePlan, unitOf, type CellData, type Level } from '../src/services/statistics-method.js';
+import {
+  BUDGET_SHARES,
+  displayThresholds,
+  DOMAIN,
+  figures,
+  GRID_PER_HOUR,
+  LEVELS,
+  measure,
+  noisePlan,
+  overtimeBound,
+  unitOf,
+  type BudgetShares,
+  type CellData,
+  type Level,
+} from '../src/services/statistics-method.js';
 import { NOT_SPECIFIED, STATE_CODES } from '../src/services/taxonomy.js';
 
 const PEOPLE = 5000;
 const RELEASES = Number(process.env.BENCH_RELEASES ?? 200);
 const EPSILON = Number(process.env.BENCH_EPSILON ?? 1);
 const K_MIN = 10;
+const MAX_HALF_WIDTH_HOURS = Number(process.env.BENCH_MAX_HALF_WIDTH_HOURS ?? 10);
 const CAP = 80;
 const V1_CAP = 100;
 
@@ -88,13 +103,15 @@ const people: Person[] = Array.from({ length: PEOPLE }, () => ({
   planned: Math.round(normal(42, 5) * GRID_PER_HOUR),
 }));
 const clip = (grid: number, cap: number) => Math.min(Math.max(grid, 0), cap * GRID_PER_HOUR);
+/** A person's overtime as the service computes it: clipped actual − clipped planned, clipped to ± `bound` (grid units). */
+const overtimeOf = (p: Person, cap: number, bound: number) => Math.min(Math.max(clip(p.actual, cap) - clip(p.planned, cap), -bound), bound);
 
 type Key = string;
 const keyOf = (unit: { state_code: string | null; department_group: string | null; profession: string | null }): Key =>
   `${unit.state_code ?? '*'}|${unit.department_group ?? '*'}|${unit.profession ?? '*'}`;
 
 /** The truth of every unit of every level: people and mean clipped hours. */
-function truths(cap: number): Map<Level, Map<Key, { n: number; actual: number; overtime: number }>> {
+function truths(cap: number, overtimeClip = Infinity): Map<Level, Map<Key, { n: number; actual: number; overtime: number }>> {
   const out = new Map<Level, Map<Key, { n: number; actual: number; planned: number; overtime: number }>>();
   for (const level of LEVELS) {
     const units = new Map<Key, { n: number; actual: number; planned: number; overtime: number }>();
@@ -103,13 +120,13 @@ function truths(cap: number): Map<Level, Map<Key, { n: number; actual: number; o
       const u = units.get(key) ?? { n: 0, actual: 0, planned: 0, overtime: 0 };
       u.n += 1;
       u.actual += clip(p.actual, cap);
-      u.planned += clip(p.planned, cap);
+      u.overtime += overtimeOf(p, cap, overtimeClip);
       units.set(key, u);
     }
     for (const u of units.values()) {
       u.actual /= u.n * GRID_PER_HOUR;
-      u.planned /= u.n * GRID_PER_HOUR;
-      u.overtime = u.actual - u.planned;
+      u.overtime /= u.n * GRID_PER_HOUR;
+      u.planned = u.actual - u.overtime;
     }
     out.set(level, units);
   }
@@ -149,41 +166,50 @@ const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.le
 
 const random = new CryptoRandom();
 
-// ---- v2 (the current method) ----
-const plan = noisePlan(EPSILON, CAP);
-const cells = new Map<Key, CellData>();
-for (const p of people) {
-  const key = keyOf(p);
-  const cell = cells.get(key) ?? { state_code: p.state_code, department_group: p.department_group, profession: p.profession, n_users: 0, actual_sum: 0, planned_sum: 0 };
-  cell.n_users += 1;
-  cell.actual_sum += clip(p.actual, CAP);
-  cell.planned_sum += clip(p.planned, CAP);
-  cells.set(key, cell);
-}
-const truthV2 = truths(CAP);
-const v2 = new Tally();
+// ---- v2 (the current method), and the same method with every sum measured on the cells only ----
+const truthV2 = truths(CAP, overtimeBound(CAP * GRID_PER_HOUR));
 /** The issue's target: Germany by department group, for the group of about 500 people. */
 const TARGET = 'anaesthesiologie_intensiv';
 const targetKey = keyOf({ state_code: null, department_group: TARGET, profession: null });
-const targetSamples: { a: number; o: number }[] = [];
-const started = performance.now();
-for (let r = 0; r < RELEASES; r++) {
-  for (const figure of figures(measure([...cells.values()], plan, random), plan, K_MIN)) {
-    const truth = truthV2.get(figure.level)!.get(keyOf(figure.unit));
-    v2.display(figure.level, truth !== undefined, figure.displayed);
-    if (!truth || !figure.displayed) continue;
-    if (figure.level === 'department_group' && keyOf(figure.unit) === targetKey) targetSamples.push({ a: figure.actual_ci_half, o: figure.overtime_ci_half });
-    v2.add(figure.level, {
-      actualHalf: figure.actual_ci_half,
-      overtimeHalf: figure.overtime_ci_half,
-      actualCovered: Math.abs(figure.actual_mean - truth.actual) <= figure.actual_ci_half,
-      overtimeCovered: Math.abs(figure.overtime_mean - truth.overtime) <= figure.overtime_ci_half,
-      actualError: figure.actual_mean - truth.actual,
-      overtimeError: figure.overtime_mean - truth.overtime,
-    });
+
+function benchV2(shares: BudgetShares, maxHalfWidthHours: number) {
+  const plan = noisePlan(EPSILON, CAP, shares);
+  const cells = new Map<Key, CellData>();
+  for (const p of people) {
+    const key = keyOf(p);
+    const cell = cells.get(key) ?? { state_code: p.state_code, department_group: p.department_group, profession: p.profession, n_users: 0, actual_sum: 0, overtime_sum: 0 };
+    cell.n_users += 1;
+    cell.actual_sum += clip(p.actual, CAP);
+    cell.overtime_sum += overtimeOf(p, CAP, overtimeBound(plan.capGrid));
+    cells.set(key, cell);
   }
+  const tally = new Tally();
+  const target: { a: number; o: number }[] = [];
+  const started = performance.now();
+  for (let r = 0; r < RELEASES; r++) {
+    for (const figure of figures(measure([...cells.values()], plan, random), plan, { kMin: K_MIN, maxHalfWidthHours })) {
+      const truth = truthV2.get(figure.level)!.get(keyOf(figure.unit));
+      tally.display(figure.level, truth !== undefined, figure.displayed);
+      if (figure.level === 'department_group' && keyOf(figure.unit) === targetKey) target.push({ a: figure.actual_ci_half, o: figure.overtime_ci_half });
+      if (!truth || !figure.displayed) continue;
+      tally.add(figure.level, {
+        actualHalf: figure.actual_ci_half,
+        overtimeHalf: figure.overtime_ci_half,
+        actualCovered: Math.abs(figure.actual_mean - truth.actual) <= figure.actual_ci_half,
+        overtimeCovered: Math.abs(figure.overtime_mean - truth.overtime) <= figure.overtime_ci_half,
+        actualError: figure.actual_mean - truth.actual,
+        overtimeError: figure.overtime_mean - truth.overtime,
+      });
+    }
+  }
+  return { plan, tally, target, cells: cells.size, seconds: (performance.now() - started) / 1000 };
 }
-const v2Seconds = (performance.now() - started) / 1000;
+/** Every figure, however wide its interval: what the levels' precision is, before the display rule hides any. */
+const NO_PRECISION_RULE = Infinity;
+const v2 = benchV2(BUDGET_SHARES, NO_PRECISION_RULE);
+const cellsOnlyShares: BudgetShares = { count: BUDGET_SHARES.count, sums: { cell: String((1 - Number(BUDGET_SHARES.count)) / 2) } };
+const cellsOnly = benchV2(cellsOnlyShares, NO_PRECISION_RULE);
+const v2Shown = benchV2(BUDGET_SHARES, MAX_HALF_WIDTH_HOURS);
 
 // ---- v1 (the method on main before issue 13) ----
 const truthV1 = truths(V1_CAP);
@@ -278,16 +304,24 @@ const LABELS: Record<Level, string> = {
   cell: 'Cell (state × group × profession)',
 };
 const unitsWithPeople = (level: Level) => truthV2.get(level)!.size;
-console.log(`# Statistics utility: ${PEOPLE} people, EPSILON = ${EPSILON}, K_MIN = ${K_MIN}, ${RELEASES} releases (v2 ${fmt(v2Seconds, 1)} s)\n`);
+const thresholds = displayThresholds(v2.plan, K_MIN);
+console.log(
+  `# Statistics utility: ${PEOPLE} people, EPSILON = ${EPSILON}, K_MIN = ${K_MIN}, ${RELEASES} releases ` +
+    `(v2 ${fmt(v2.seconds, 1)} s per ${RELEASES})\n`,
+);
+console.log('Methods: "v2" = the chosen split, every figure whose noisy count reaches its threshold; "v2 shown" = the same');
+console.log(`releases as published, i.e. also with every 90% interval at most ±${MAX_HALF_WIDTH_HOURS} h; "v2 cells only" = the same`);
+console.log('ε spent on sums measured on the cells only, every other level post-processed; "v1" = the first method.\n');
 console.log('| Level | Method | Units with people | Displayed | Median ± actual (h) | Median ± overtime (h) | Coverage actual | Coverage overtime | Bias actual (h) | Bias overtime (h) |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const level of LEVELS) {
-  for (const [name, tally] of [['v2', v2], ['v1', v1]] as const) {
+  const methods = [['v2', v2.tally], ['v2 shown', v2Shown.tally], ['v2 cells only', cellsOnly.tally], ['v1', v1]] as const;
+  for (const [name, tally] of methods) {
     const samples = tally.samples.get(level) ?? [];
     const shown = tally.shown.get(level);
     const displayed = shown ? `${fmt((100 * shown.shown) / shown.eligible, 1)} %` : samples.length > 0 ? '100 %' : 'n/a';
     if (samples.length === 0) {
-      console.log(`| ${LABELS[level]} | ${name} | ${unitsWithPeople(level)} | not published | | | | | | |`);
+      console.log(`| ${LABELS[level]} | ${name} | ${unitsWithPeople(level)} | ${name === 'v1' ? 'not published' : displayed} | | | | | | |`);
       continue;
     }
     console.log(
@@ -297,7 +331,10 @@ for (const level of LEVELS) {
     );
   }
 }
-const phantoms = v2.shown.get('cell')?.phantoms ?? 0;
-console.log(`\nv2: empty cells displayed (noisy count ≥ ${K_MIN} out of nobody): ${fmt(phantoms / RELEASES, 2)} per release, of ${DOMAIN.length - cells.size} empty cells.`);
-console.log(`Target group (${TARGET}, ${truthV2.get('department_group')!.get(targetKey)!.n} people):`);
-console.log(`  v2 median 90% half-width: actual ± ${fmt(median(targetSamples.map((s) => s.a)))} h, overtime ± ${fmt(median(targetSamples.map((s) => s.o)))} h (target ± 2.5 h)`);
+const phantoms = v2Shown.tally.shown.get('cell')?.phantoms ?? 0;
+console.log(`\nDisplay thresholds (noisy count) per level: ${LEVELS.map((l) => `${l} ${thresholds[l]}`).join(', ')}.`);
+console.log(`v2 shown: empty cells displayed: ${fmt(phantoms / RELEASES, 2)} per release, of ${DOMAIN.length - v2.cells} empty cells.`);
+console.log(`Target group (${TARGET}, ${truthV2.get('department_group')!.get(targetKey)!.n} people), median 90% half-width (target ± 2.5 h):`);
+for (const [name, run] of [['v2', v2], ['v2 cells only', cellsOnly]] as const) {
+  console.log(`  ${name}: actual ± ${fmt(median(run.target.map((s) => s.a)))} h, overtime ± ${fmt(median(run.target.map((s) => s.o)))} h`);
+}

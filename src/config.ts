@@ -33,8 +33,10 @@ export interface EmailConfig {
 export interface AggregationConfig {
   /** Privacy budget per person and month; its split is fixed by the method (statistics-method.ts, BUDGET_SHARES). */
   epsilon: number;
-  /** A figure is displayed only when its noisy count is at least this. */
+  /** A figure is displayed only when its noisy count is at least this (and at least its level's threshold). */
   kMin: number;
+  /** A figure is displayed only when each of its 90% intervals is at most ± this many hours. */
+  maxHalfWidthHours: number;
   /** Upper clipping bound of a person's mean weekly hours (the sensitivity of the sums). */
   weeklyHoursCap: number;
   graceDays: number;
@@ -157,6 +159,7 @@ export function loadConfig(env: Env = process.env): Config {
     aggregation: {
       epsilon,
       kMin: read.integer('K_MIN', 10, { min: 2 }),
+      maxHalfWidthHours: read.number('STATS_MAX_HALF_WIDTH_HOURS', 10, { min: 0.01, max: 1000 }),
       weeklyHoursCap: read.number('WEEKLY_HOURS_CAP', 80, { min: 1, max: 168 }),
       graceDays: read.integer('AGGREGATION_GRACE_DAYS', 7, { min: 0, max: 365 }),
       firstPeriod: read.period('STATS_FIRST_PERIOD', '2020-01'),

@@ -88,7 +88,7 @@ export interface StatsByStateSpecialtyTable {
   overtime_ci90_half_width: number | null;
   epsilon: number | null;
   k_min: number | null;
-  /** Added by 0008_statistics_v2 (default 'v1-laplace-2026'): every row here was made by the first method. */
+  /** Added by 0009_statistics_v2 (default 'v1-laplace-2026'): every row here was made by the first method. */
   method: Generated<string>;
 }
 
@@ -128,7 +128,7 @@ export interface PrivacyLedgerTable {
   period: string;
   state_code: string;
   specialty: string;
-  /** Added by 0008_statistics_v2; null on entries written before. */
+  /** Added by 0009_statistics_v2; null on entries written before. */
   profession: string | null;
   epsilon: number;
   created_at: string;

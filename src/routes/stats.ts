@@ -95,7 +95,7 @@ const StatsRow = Type.Object({
   planned_ci_half: Hours('90% noise interval of planned_mean_hours (null for months published before it was computed)'),
   overtime_ci_half: Hours('90% noise interval of overtime_mean_hours (null for months published before it was computed)'),
   n_display: Type.Integer({ description: '= n_users' }),
-  status: Type.Literal('published', { description: 'Only displayed figures exist; those with a noisy count below k_min are never stored' }),
+  status: Type.Literal('published', { description: 'Only displayed figures exist; those with too few people (noisy count below the threshold) or too wide an interval are never stored' }),
   computed_at: Type.String({ format: 'date-time', description: '= created_at' }),
 });
 
@@ -117,7 +117,7 @@ const Summary = Type.Object({
     epsilon_split: Type.Object({
       count: Type.Record(Type.String(), Type.Number()),
       actual: Type.Record(Type.String(), Type.Number()),
-      planned: Type.Record(Type.String(), Type.Number()),
+      overtime: Type.Record(Type.String(), Type.Number()),
     }),
     weekly_hours_cap: Type.Number(),
     first_period: Type.String(),
@@ -127,6 +127,8 @@ const Summary = Type.Object({
     noise: Type.String(),
     noise_grid_hours: Type.Number(),
     display_rule: Type.String(),
+    display_thresholds: Type.Record(Type.String(), Type.Integer()),
+    max_half_width_hours: Type.Number(),
     small_cell_display_probability: Type.Number(),
     confidence_interval: Type.String(),
     documentation: Type.String(),

@@ -29,7 +29,7 @@ import {
   periodsBetween,
 } from './periods.js';
 import { CryptoRandom } from './privacy.js';
-import { DOMAIN, figures, measure, METHOD, noisePlan, type Figure, type NoisePlan } from './statistics-method.js';
+import { DOMAIN, figures, measure, METHOD, noisePlan, overtimeBound, type Figure, type NoisePlan } from './statistics-method.js';
 /** ("owh_aggr" in ASCII) The PostgreSQL advisory lock key held while aggregating. */
 export const AGGREGATION_LOCK_KEY = 0x6f77685f61676772n;
 
@@ -140,6 +140,7 @@ export class AggregationService {
       empty,
       figures: sum(months, 'figures_published'),
       epsilon: config.aggregation.epsilon,
+      maxHalfWidthHours: config.aggregation.maxHalfWidthHours,
       graceDaysIfNeverPublished: neverPublished ? config.aggregation.graceDays : null,
     });
     if (report.periods.length > 0) this.deps.onPublished?.();
@@ -223,14 +224,14 @@ export class AggregationService {
     const now = this.deps.clock.now().toISOString();
     const month = new MonthlyAggregationRepository(trx);
     await month.stagePeople(window);
-    const cells = await month.cellTotals();
+    const cells = await month.cellTotals(overtimeBound(this.#plan.capGrid));
     const people = cells.reduce((total, cell) => total + cell.n_users, 0);
     if (people === 0) {
       await month.dropStage();
       return 'empty';
     }
     // Noise for every cell and unit of the public domain, empty ones included, drawn once.
-    const all = figures(measure(cells, this.#plan, this.#random), this.#plan, kMin);
+    const all = figures(measure(cells, this.#plan, this.#random), this.#plan, { kMin, maxHalfWidthHours: config.aggregation.maxHalfWidthHours });
     const shown = all.filter((figure) => figure.displayed);
     await statistics.insertReleases(shown.map((figure) => toReleaseRow(figure, period, epsilon, kMin, now)));
     const counted = await month.recordLedger(period, epsilon, now);
@@ -293,6 +294,7 @@ interface Context {
   empty: string[];
   figures: number;
   epsilon: number;
+  maxHalfWidthHours: number;
   /** Set when nothing was due and nothing was ever published. */
   graceDaysIfNeverPublished: number | null;
 }
@@ -305,7 +307,8 @@ function describe(report: AggregationReport, context: Context): string {
   const published =
     report.periods.length > 0
       ? `published ${listOf(report.periods)}: ${plural(report.cells_published, 'cell')} displayed, ` +
-        `${report.cells_suppressed} suppressed (noisy count below k), ${plural(context.figures, 'figure')} at all levels; ` +
+        `${report.cells_suppressed} suppressed (too few people, or an interval wider than ±${context.maxHalfWidthHours} h), ` +
+        `${plural(context.figures, 'figure')} at all levels; ` +
         `${plural(report.users_counted, 'person', 'people')} counted, each spending ε = ${context.epsilon}` +
         ` (${Math.round(report.users_counted * context.epsilon * 1e6) / 1e6} in all)`
       : null;

@@ -1,14 +1,15 @@
 /**
  * The statistics method 'v2-bounded-mean-2026' (issue 13), as pure functions: the public domain of cells,
- * the privacy budget split, the noisy measurements, their consistent combination into every published level
- * and each figure's 90% interval. docs/privacy.md explains it; keep the two in step.
+ * the privacy budget split, the noisy measurements, their consistent combination into every published level,
+ * each figure's 90% interval and the display rule. docs/privacy.md explains it; keep the two in step.
  *
  * Per month, every cell of the domain (state × department group × profession, empty ones included) gets a
- * noisy count; the clipped sums of actual and planned hours are measured, with independent noise, at five
- * levels (Germany, state, department group, profession, cell). A generalized least-squares fit turns these
- * measurements into one set of cell totals, so that every level is the sum of its cells (consistent) and
- * uses every measurement that says something about it. Means are ratios of noisy values (bounded mean:
- * clipped values around the public midpoint cap / 2, so the count's noise barely moves the mean).
+ * noisy count; the clipped sums of actual hours and of overtime are measured, with independent noise, at
+ * several levels (state, department group, profession, state × department group, cell). A generalized
+ * least-squares fit turns these measurements into one set of cell totals, so that every level is the sum of
+ * its cells (consistent) and uses every measurement that says something about it. Means are ratios of noisy
+ * values (bounded mean: values clipped around a public midpoint, so the count's noise barely moves the mean).
+ * Planned hours are actual − overtime, so that planned + overtime = actual in every published row.
  */
 import { discreteLaplaceVariance, multiply, rational, rationalFromNumber, sampleDiscreteLaplace, toNumber, type CryptoRandom, type Rational } from './privacy.js';
 import { PROFESSION_CODES, SPECIALTY_KEYS, STATE_CODES } from './taxonomy.js';
@@ -22,12 +23,14 @@ export const LEGACY_METHOD = 'v1-laplace-2026';
 export const GRID_PER_HOUR = 100;
 /** The multiplier of a figure's standard deviation that gives its 90% interval (verified by simulation in the tests). */
 export const Z90 = 1.65;
+/** A unit of fewer than K_MIN / 2 people is displayed with at most this probability (the display rule). */
+export const SMALL_UNIT_DISPLAY_PROBABILITY = 0.01;
 
 export const LEVELS = ['germany', 'state', 'department_group', 'profession', 'state_department_group', 'cell'] as const;
 export type Level = (typeof LEVELS)[number];
-/** The levels whose sums are measured directly; the others are sums of cells only. */
-export const MEASURED_LEVELS = ['germany', 'state', 'department_group', 'profession', 'cell'] as const;
-type MeasuredLevel = (typeof MEASURED_LEVELS)[number];
+/** The two measured quantities: each person's mean weekly actual hours and overtime (planned = actual − overtime). */
+export const QUANTITIES = ['actual', 'overtime'] as const;
+export type Quantity = (typeof QUANTITIES)[number];
 
 export interface CellKey {
   state_code: string;
@@ -40,74 +43,101 @@ export const DOMAIN: readonly CellKey[] = STATE_CODES.flatMap((state_code) =>
   SPECIALTY_KEYS.flatMap((department_group) => PROFESSION_CODES.map((profession) => ({ state_code, department_group, profession }))),
 );
 
+export type UnitKey = { state_code: string | null; department_group: string | null; profession: string | null };
+
 /** The key of the unit of `level` that a cell belongs to (fields not part of the level are null). */
-export function unitOf(level: Level, cell: CellKey): CellKey | { state_code: string | null; department_group: string | null; profession: string | null } {
-  switch (level) {
-    case 'germany':
-      return { state_code: null, department_group: null, profession: null };
-    case 'state':
-      return { state_code: cell.state_code, department_group: null, profession: null };
-    case 'department_group':
-      return { state_code: null, department_group: cell.department_group, profession: null };
-    case 'profession':
-      return { state_code: null, department_group: null, profession: cell.profession };
-    case 'state_department_group':
-      return { state_code: cell.state_code, department_group: cell.department_group, profession: null };
-    case 'cell':
-      return cell;
-  }
+export function unitOf(level: Level, cell: CellKey): UnitKey {
+  const state = level === 'state' || level === 'state_department_group' || level === 'cell';
+  const group = level === 'department_group' || level === 'state_department_group' || level === 'cell';
+  const profession = level === 'profession' || level === 'cell';
+  return {
+    state_code: state ? cell.state_code : null,
+    department_group: group ? cell.department_group : null,
+    profession: profession ? cell.profession : null,
+  };
 }
 
-export type UnitKey = ReturnType<typeof unitOf>;
 const keyString = (unit: UnitKey) => `${unit.state_code ?? '*'}|${unit.department_group ?? '*'}|${unit.profession ?? '*'}`;
 
-/**
- * How EPSILON is split, as shares that add up to exactly 1 (docs/privacy.md, "The budget"). The count is
- * measured on cells only (0.72 makes a cell of fewer than K_MIN / 2 people displayed with probability under
- * 1%); the sums mostly at the department-group level, which must reach ±2.5 h for a group of 500 people.
- */
-export const BUDGET_SHARES = {
-  count: { cell: '0.72' },
-  actual: { germany: '0.0025', state: '0.015', department_group: '0.11', profession: '0.0025', cell: '0.01' },
-  planned: { germany: '0.0025', state: '0.015', department_group: '0.11', profession: '0.0025', cell: '0.01' },
-} as const satisfies { count: { cell: string }; actual: Record<MeasuredLevel, string>; planned: Record<MeasuredLevel, string> };
+/** Shares of EPSILON, as decimals written exactly; a level without a share is not measured. */
+export interface BudgetShares {
+  /** The count, measured on cells only. */
+  count: string;
+  /** Per level, the share of each of the two sums (actual and overtime get the same). */
+  sums: Partial<Record<Level, string>>;
+}
 
-/** The exact ε of each measurement and the scale of its discrete Laplace noise (in grid units, exact). */
+/**
+ * How EPSILON is split (docs/privacy.md, "The budget"); count + 2 × Σ sums = 1 exactly. The count's share,
+ * with each level's display threshold, keeps groups of fewer than K_MIN / 2 people hidden (99%); of the sums,
+ * the department groups get what a group of 500 people needs for ±2.5 h, the states and professions what
+ * makes them quotable, and the cells the rest: the cells also carry the state × department group rows the app
+ * shows (bench:privacy measured this to be better for those rows than measuring them directly). Germany is
+ * not measured on its own: the sum of the other levels is already precise.
+ */
+export const BUDGET_SHARES: BudgetShares = {
+  count: '0.3',
+  sums: { state: '0.07', department_group: '0.09', profession: '0.015', cell: '0.175' },
+};
+
+/** One noisy measurement's ε, discrete Laplace scale (grid units, exact) and variance. */
+export interface Measurement {
+  epsilon: Rational;
+  scale: Rational;
+  variance: number;
+}
+
+/** The exact ε and noise of every measurement. */
 export interface NoisePlan {
   epsilon: Rational;
-  /** The count's ε and noise scale (sensitivity 1). */
-  count: { epsilon: Rational; scale: Rational; variance: number };
-  /** Per measured level: ε and noise scale of the sum Σ(2x − cap) (sensitivity cap), same for actual and planned. */
-  sums: Record<'actual' | 'planned', Record<MeasuredLevel, { epsilon: Rational; scale: Rational; variance: number }>>;
+  shares: BudgetShares;
+  /** The count's ε and noise (sensitivity 1). */
+  count: Measurement;
+  /** Per measured level: the noise of each sum, Σ(2x − cap) for actual and Σ 2o for overtime (sensitivity cap). */
+  sums: Partial<Record<Level, Measurement>>;
+  /** The levels whose sums are measured (a share above 0). */
+  measuredLevels: Level[];
   capGrid: number;
 }
 
-export function noisePlan(epsilon: number, weeklyHoursCap: number): NoisePlan {
+export function noisePlan(epsilon: number, weeklyHoursCap: number, shares: BudgetShares = BUDGET_SHARES): NoisePlan {
   const total = rationalFromNumber(epsilon);
   // Exactly, from the decimal as written, and rounded down: clipping then keeps every person within the sensitivity.
   const cap = multiply(rationalFromNumber(weeklyHoursCap), rational(BigInt(GRID_PER_HOUR)));
   const capGrid = Number(cap.num / cap.den);
-  const part = (share: string, sensitivity: bigint) => {
+  const part = (share: string, sensitivity: bigint): Measurement => {
     const eps = multiply(total, rationalFromNumber(Number(share)));
     const scale = rational(sensitivity * eps.den, eps.num);
     // A floor keeps the least-squares weights finite when ε is so large that the noise is exactly zero.
     return { epsilon: eps, scale, variance: Math.max(discreteLaplaceVariance(toNumber(scale)), 1e-9) };
   };
-  const sums = (shares: Record<MeasuredLevel, string>) =>
-    Object.fromEntries(MEASURED_LEVELS.map((level) => [level, part(shares[level], BigInt(capGrid))])) as NoisePlan['sums']['actual'];
+  const measuredLevels = LEVELS.filter((level) => Number(shares.sums[level] ?? 0) > 0);
   return {
     epsilon: total,
-    count: part(BUDGET_SHARES.count.cell, 1n),
-    sums: { actual: sums(BUDGET_SHARES.actual), planned: sums(BUDGET_SHARES.planned) },
+    shares,
+    count: part(shares.count, 1n),
+    sums: Object.fromEntries(measuredLevels.map((level) => [level, part(shares.sums[level]!, BigInt(capGrid))])),
+    measuredLevels,
     capGrid,
   };
 }
 
-/** The true totals of a cell: people and clipped sums in grid units. */
+/** The ε a plan spends per person: the count once, and each measured level's share for each of the two sums. */
+export function spentEpsilon(plan: NoisePlan): number {
+  return toNumber(plan.count.epsilon) + 2 * plan.measuredLevels.reduce((total, level) => total + toNumber(plan.sums[level]!.epsilon), 0);
+}
+
+/** The bound of a person's clipped overtime, in grid units: |overtime| ≤ cap / 2, so 2·overtime stays within the sensitivity. */
+export const overtimeBound = (capGrid: number) => Math.floor(capGrid / 2);
+
+/**
+ * The true totals of a cell, in grid units: people, Σ actual (each clipped to [0, cap]) and Σ overtime (each
+ * actual − planned, both clipped to [0, cap], then clipped to ±cap / 2).
+ */
 export interface CellData extends CellKey {
   n_users: number;
   actual_sum: number;
-  planned_sum: number;
+  overtime_sum: number;
 }
 
 /** One published figure (any level), in hours; `displayed` decides whether it is shown. */
@@ -127,29 +157,32 @@ export interface Figure {
 
 /** The raw noisy measurements of a month (what the noise touched; everything else is post-processing). */
 export interface Measurements {
-  /** Per DOMAIN cell, the noisy count. */
+  /** Per domain cell, the noisy count. */
   counts: number[];
-  /** Per quantity and measured level, the noisy Σ(2x − cap) of each unit, keyed by unit. */
-  sums: Record<'actual' | 'planned', Record<MeasuredLevel, Map<string, number>>>;
+  /** Per quantity and measured level, the noisy sum of each unit, keyed by unit. */
+  sums: Record<Quantity, Partial<Record<Level, Map<string, number>>>>;
 }
 
 /** Draws every noisy measurement of the month, for every cell and unit of the domain, empty ones included. */
 export function measure(cells: readonly CellData[], plan: NoisePlan, random: CryptoRandom, domain: readonly CellKey[] = DOMAIN): Measurements {
   const byKey = new Map(cells.map((c) => [keyString(c), c]));
-  const data = domain.map((key) => byKey.get(keyString(key)) ?? { ...key, n_users: 0, actual_sum: 0, planned_sum: 0 });
+  const data = domain.map((key) => byKey.get(keyString(key)) ?? { ...key, n_users: 0, actual_sum: 0, overtime_sum: 0 });
   const noise = (scale: Rational) => Number(sampleDiscreteLaplace(scale, random));
   const counts = data.map((cell) => cell.n_users + noise(plan.count.scale));
-  const sums = {} as Measurements['sums'];
-  for (const quantity of ['actual', 'planned'] as const) {
-    sums[quantity] = {} as Record<MeasuredLevel, Map<string, number>>;
-    for (const level of MEASURED_LEVELS) {
+  // Centred on the public midpoints (cap / 2 for actual hours, 0 for overtime) and doubled to stay on the grid.
+  const centred: Record<Quantity, (cell: CellData) => number> = {
+    actual: (cell) => 2 * cell.actual_sum - cell.n_users * plan.capGrid,
+    overtime: (cell) => 2 * cell.overtime_sum,
+  };
+  const sums: Measurements['sums'] = { actual: {}, overtime: {} };
+  for (const quantity of QUANTITIES) {
+    for (const level of plan.measuredLevels) {
       const totals = new Map<string, number>();
       for (const cell of data) {
         const key = keyString(unitOf(level, cell));
-        const sum = quantity === 'actual' ? cell.actual_sum : cell.planned_sum;
-        totals.set(key, (totals.get(key) ?? 0) + 2 * sum - cell.n_users * plan.capGrid);
+        totals.set(key, (totals.get(key) ?? 0) + centred[quantity](cell));
       }
-      const scale = plan.sums[quantity][level].scale;
+      const scale = plan.sums[level]!.scale;
       sums[quantity][level] = new Map([...totals].map(([key, total]) => [key, total + noise(scale)]));
     }
   }
@@ -165,25 +198,24 @@ class LeastSquares {
   readonly size: number;
   readonly #factor: Float64Array;
   readonly inverse: Float64Array;
-  readonly #members = new Map<MeasuredLevel, Map<string, number[]>>();
-
+  readonly #members = new Map<Level, Map<string, number[]>>();
   readonly #unitVariances = new Map<string, number>();
 
   constructor(
     readonly domain: readonly CellKey[],
-    readonly variances: Record<MeasuredLevel, number>,
+    readonly variances: Partial<Record<Level, number>>,
   ) {
     this.size = domain.length;
     const n = this.size;
     const matrix = new Float64Array(n * n);
-    for (const level of MEASURED_LEVELS) {
+    for (const [level, variance] of Object.entries(variances) as [Level, number][]) {
       const units = new Map<string, number[]>();
       domain.forEach((cell, i) => {
         const key = keyString(unitOf(level, cell));
         units.set(key, [...(units.get(key) ?? []), i]);
       });
       this.#members.set(level, units);
-      const weight = 1 / variances[level];
+      const weight = 1 / variance;
       for (const members of units.values()) for (const i of members) for (const j of members) matrix[i * n + j]! += weight;
     }
     this.#factor = cholesky(matrix, n);
@@ -198,12 +230,12 @@ class LeastSquares {
   }
 
   /** The cell estimates from one quantity's measurements. */
-  fit(measured: Record<MeasuredLevel, Map<string, number>>): Float64Array {
+  fit(measured: Partial<Record<Level, Map<string, number>>>): Float64Array {
     const rhs = new Float64Array(this.size);
-    for (const level of MEASURED_LEVELS) {
-      const weight = 1 / this.variances[level];
-      for (const [key, members] of this.#members.get(level)!) {
-        const value = measured[level].get(key)!;
+    for (const [level, units] of this.#members) {
+      const weight = 1 / this.variances[level]!;
+      for (const [key, members] of units) {
+        const value = measured[level]!.get(key)!;
         for (const i of members) rhs[i]! += weight * value;
       }
     }
@@ -245,14 +277,17 @@ function cholesky(a: Float64Array, n: number): Float64Array {
     for (let j = 0; j <= i; j++) {
       let s = a[i * n + j]!;
       for (let k = 0; k < j; k++) s -= L[i * n + k]! * L[j * n + k]!;
+      if (i === j && !(s > 0)) throw new Error('statistics method: the measured levels do not determine every cell (give the cell level a share)');
       L[i * n + j] = i === j ? Math.sqrt(s) : s / L[j * n + j]!;
     }
   }
   return L;
 }
 
+/** The fit depends only on the domain and the variances: computed once per process and reused. */
 const fits = new Map<readonly CellKey[], Map<string, LeastSquares>>();
-function leastSquares(domain: readonly CellKey[], variances: Record<MeasuredLevel, number>): LeastSquares {
+function leastSquares(domain: readonly CellKey[], plan: NoisePlan): LeastSquares {
+  const variances = Object.fromEntries(plan.measuredLevels.map((level) => [level, plan.sums[level]!.variance]));
   const byDomain = fits.get(domain) ?? new Map<string, LeastSquares>();
   fits.set(domain, byDomain);
   const key = JSON.stringify(variances);
@@ -283,66 +318,186 @@ function unitsByLevel(domain: readonly CellKey[]) {
 const toHours = (grid: number) => Math.round(grid) / GRID_PER_HOUR;
 const ceilHours = (grid: number) => Math.ceil(grid - 1e-9) / GRID_PER_HOUR;
 
+/** What decides whether a figure is shown (docs/privacy.md, "The display rule"). */
+export interface DisplayRule {
+  /** K_MIN: a unit is shown only when its noisy count is at least this (and at least its threshold). */
+  kMin: number;
+  /** A unit is shown only when each of its three 90% intervals is at most ± this many hours. */
+  maxHalfWidthHours: number;
+}
+
 /**
- * Every figure of every level from the month's measurements (post-processing only). A unit is displayed
- * when its noisy count (the sum of its cells' noisy counts) is at least kMin. For a unit with noisy count N̂
- * and estimated normalised sums Ŝ = Σ(x − cap/2): mean = cap/2 + Ŝ / N̂, and its error is exactly
- * (ΔS − d·ΔN) / N̂ where d = true mean − cap/2; the 90% interval is Z90 · √(Var ΔS + d̂² · Var ΔN) / N̂.
+ * Every figure of every level from the month's measurements (post-processing only). For a unit with noisy
+ * count N̂ (the sum of its cells' noisy counts) and estimated centred sums Ŝ: mean = midpoint + Ŝ / N̂, and
+ * its error is exactly (ΔS − d·ΔN) / N̂ where d = true mean − midpoint; the 90% interval is
+ * Z90 · √(Var ΔS + d̂² · Var ΔN) / N̂. A unit is displayed when N̂ reaches its display threshold and every
+ * interval is within the rule's maximum.
  */
-export function figures(measurements: Measurements, plan: NoisePlan, kMin: number, domain: readonly CellKey[] = DOMAIN): Figure[] {
-  const variances = (quantity: 'actual' | 'planned') =>
-    Object.fromEntries(MEASURED_LEVELS.map((l) => [l, plan.sums[quantity][l].variance])) as Record<MeasuredLevel, number>;
-  const fitActual = leastSquares(domain, variances('actual'));
-  const fitPlanned = leastSquares(domain, variances('planned'));
+export function figures(measurements: Measurements, plan: NoisePlan, rule: DisplayRule, domain: readonly CellKey[] = DOMAIN): Figure[] {
+  const fit = leastSquares(domain, plan);
   const units = unitsByLevel(domain);
-  // Estimates of Σ(2x − cap) per cell; halved below to Σ(x − cap/2).
-  const actual = fitActual.fit(measurements.sums.actual);
-  const planned = fitPlanned.fit(measurements.sums.planned);
+  // Estimates of the doubled centred sums per cell; halved below.
+  const actual = fit.fit(measurements.sums.actual);
+  const overtime = fit.fit(measurements.sums.overtime);
   const mid = plan.capGrid / 2;
+  const epsilonCount = toNumber(plan.count.epsilon);
   const out: Figure[] = [];
   for (const level of LEVELS) {
     for (const { unit, key, members } of units.get(level)!) {
       let n = 0;
       let sa = 0;
-      let sp = 0;
+      let so = 0;
       for (const i of members) {
         n += measurements.counts[i]!;
         sa += actual[i]! / 2;
-        sp += planned[i]! / 2;
+        so += overtime[i]! / 2;
       }
       const varN = members.length * plan.count.variance;
-      const varA = fitActual.varianceOf(key, members) / 4;
-      const varP = fitPlanned.varianceOf(key, members) / 4;
+      // Both quantities have the same noise, so the same least-squares variance.
+      const varS = fit.varianceOf(key, members) / 4;
       const denominator = Math.max(n, 1);
       const clampD = (d: number) => Math.min(Math.max(d, -mid), mid);
       const da = clampD(sa / denominator);
-      const dp = clampD(sp / denominator);
+      const dOvertime = clampD(so / denominator);
       const actualGrid = Math.round(mid + sa / denominator);
-      const plannedGrid = Math.round(mid + sp / denominator);
-      out.push({
+      const overtimeGrid = Math.round(so / denominator);
+      const half = (variance: number) => ceilHours((Z90 * Math.sqrt(variance)) / denominator);
+      const figure: Figure = {
         level,
         unit,
         n_noisy: n,
-        displayed: n >= kMin,
+        displayed: false,
         actual_mean: toHours(actualGrid),
-        planned_mean: toHours(plannedGrid),
         // From the two grid values, so that planned + overtime = actual to the cent (the app shows it so).
-        overtime_mean: toHours(actualGrid - plannedGrid),
-        actual_ci_half: ceilHours((Z90 * Math.sqrt(varA + da * da * varN)) / denominator),
-        planned_ci_half: ceilHours((Z90 * Math.sqrt(varP + dp * dp * varN)) / denominator),
-        overtime_ci_half: ceilHours((Z90 * Math.sqrt(varA + varP + (da - dp) ** 2 * varN)) / denominator),
-      });
+        planned_mean: toHours(actualGrid - overtimeGrid),
+        overtime_mean: toHours(overtimeGrid),
+        actual_ci_half: half(varS + da * da * varN),
+        // planned = actual − overtime: its error is the difference of the two errors.
+        planned_ci_half: half(2 * varS + (da - dOvertime) ** 2 * varN),
+        overtime_ci_half: half(varS + dOvertime * dOvertime * varN),
+      };
+      figure.displayed =
+        n >= displayThreshold(members.length, rule.kMin, epsilonCount) &&
+        Math.max(figure.actual_ci_half, figure.planned_ci_half, figure.overtime_ci_half) <= rule.maxHalfWidthHours;
+      out.push(figure);
     }
   }
   return out;
 }
 
+/** ln E[e^{λZ}] for discrete Laplace noise with parameter ε (q = e^{−ε}), for 0 ≤ λ < ε. */
+function logMoment(lambda: number, epsilon: number): number {
+  const q = Math.exp(-epsilon);
+  return 2 * Math.log1p(-q) - Math.log1p(-q * Math.exp(lambda)) - Math.log1p(-q * Math.exp(-lambda));
+}
+
+/** Above this many support points the exact distribution of a sum of noises is not computed (Chernoff instead). */
+const EXACT_SUPPORT_LIMIT = 20_000;
+
 /**
- * P(a cell of n people is displayed) = P(n + Z ≥ kMin) for the count's discrete Laplace noise Z with
- * parameter ε_count: P(Z ≥ k) = e^{−ε k} / (1 + e^{−ε}) for k ≥ 1.
+ * P(Z₁ + … + Z_m ≥ k), or an upper bound of it, for m independent discrete Laplace noises with parameter ε:
+ * exact for m = 1 (e^{−εk} / (1 + e^{−ε}) for k ≥ 1); by convolution of the distributions (truncated where
+ * the mass left out is below 1e-15) while the support stays small; otherwise the Chernoff bound
+ * min_λ E[e^{λZ}]^m e^{−λk}, which is larger than the exact value, so a threshold from it is only stricter.
  */
-export function displayProbability(n: number, kMin: number, epsilonCount: number): number {
-  const k = kMin - n;
+export function noiseTailBound(m: number, k: number, epsilon: number): number {
+  if (k <= 0) return 1;
+  const q = Math.exp(-epsilon);
+  if (m === 1) return q ** k / (1 + q);
+  const tails = exactTails(m, epsilon);
+  if (tails) return k < tails.length ? tails[k]! : 0;
+  return chernoffTail(m, k, epsilon);
+}
+
+const exactTailCache = new Map<string, Float64Array | null>();
+/** tails[k] = P(Z₁ + … + Z_m ≥ k) for k ≥ 0, or null when the support would be too large. */
+function exactTails(m: number, epsilon: number): Float64Array | null {
+  const cacheKey = `${m}|${epsilon}`;
+  if (exactTailCache.has(cacheKey)) return exactTailCache.get(cacheKey)!;
+  const q = Math.exp(-epsilon);
+  // One noise on [−L, L]: the mass beyond is 2q^{L+1} / (1 + q) < 1e-15 / m.
+  const L = Math.ceil(Math.log(1e-15 / m) / Math.log(q));
+  let tails: Float64Array | null = null;
+  if (m * L <= EXACT_SUPPORT_LIMIT) {
+    const base = new Float64Array(2 * L + 1);
+    for (let z = -L; z <= L; z++) base[z + L] = ((1 - q) / (1 + q)) * q ** Math.abs(z);
+    let sum = base;
+    for (let i = 1; i < m; i++) {
+      const next = new Float64Array(sum.length + base.length - 1);
+      for (let a = 0; a < sum.length; a++) {
+        const pa = sum[a]!;
+        if (pa === 0) continue;
+        for (let b = 0; b < base.length; b++) next[a + b]! += pa * base[b]!;
+      }
+      sum = next;
+    }
+    // sum[i] is P(S = i − mL); tails from the top.
+    const offset = m * L;
+    tails = new Float64Array(offset + 2);
+    let acc = 0;
+    for (let i = sum.length - 1; i >= offset; i--) {
+      acc += sum[i]!;
+      tails[i - offset] = acc;
+    }
+  }
+  exactTailCache.set(cacheKey, tails);
+  return tails;
+}
+
+function chernoffTail(m: number, k: number, epsilon: number): number {
+  // The exponent is convex in λ on (0, ε): golden-section search.
+  const f = (lambda: number) => m * logMoment(lambda, epsilon) - lambda * k;
+  let lo = 0;
+  let hi = epsilon * (1 - 1e-12);
+  const ratio = (Math.sqrt(5) - 1) / 2;
+  for (let i = 0; i < 200; i++) {
+    const a = hi - ratio * (hi - lo);
+    const b = lo + ratio * (hi - lo);
+    if (f(a) < f(b)) hi = b;
+    else lo = a;
+  }
+  return Math.min(1, Math.exp(f((lo + hi) / 2)));
+}
+
+const thresholds = new Map<string, number>();
+/**
+ * The smallest noisy count at which a unit of `cells` domain cells may be displayed: at least kMin, and high
+ * enough that a unit of fewer than kMin / 2 people is displayed with probability under 1%. It depends only on
+ * public parameters, never on the data.
+ */
+export function displayThreshold(cells: number, kMin: number, epsilonCount: number): number {
+  const cacheKey = `${cells}|${kMin}|${epsilonCount}`;
+  const cached = thresholds.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const small = Math.ceil(kMin / 2) - 1;
+  const shown = (t: number) => noiseTailBound(cells, t - small, epsilonCount) < SMALL_UNIT_DISPLAY_PROBABILITY;
+  let hi = Math.max(kMin, 1);
+  while (!shown(hi)) hi *= 2;
+  let lo = Math.max(kMin, 1);
+  while (lo < hi) {
+    const t = Math.floor((lo + hi) / 2);
+    if (shown(t)) hi = t;
+    else lo = t + 1;
+  }
+  thresholds.set(cacheKey, lo);
+  return lo;
+}
+
+/** The display threshold of each level for the domain's units (all units of a level have as many cells). */
+export function displayThresholds(plan: NoisePlan, kMin: number, domain: readonly CellKey[] = DOMAIN): Record<Level, number> {
+  const epsilonCount = toNumber(plan.count.epsilon);
+  const units = unitsByLevel(domain);
+  return Object.fromEntries(
+    LEVELS.map((level) => [level, displayThreshold(Math.max(...units.get(level)!.map((u) => u.members.length)), kMin, epsilonCount)]),
+  ) as Record<Level, number>;
+}
+
+/**
+ * P(a cell of n people reaches the count threshold) = P(n + Z ≥ threshold) for the count's discrete Laplace
+ * noise Z with parameter ε_count: P(Z ≥ k) = e^{−ε k} / (1 + e^{−ε}) for k ≥ 1.
+ */
+export function displayProbability(n: number, threshold: number, epsilonCount: number): number {
+  const k = threshold - n;
   const q = Math.exp(-epsilonCount);
   if (k <= 0) return 1 - q ** (1 - k) / (1 + q);
   return q ** k / (1 + q);

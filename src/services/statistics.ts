@@ -5,7 +5,8 @@
 import type { Config } from '../config.js';
 import type { PrivacyLedgerRepository } from '../db/repositories/privacy-ledger.js';
 import type { MarginalFilter, PublicRowData, ReleaseRow, StatisticsRepository, StatsFilter } from '../db/repositories/statistics.js';
-import { BUDGET_SHARES, displayProbability, GRID_PER_HOUR, METHOD, Z90 } from './statistics-method.js';
+import { displayProbability, displayThresholds, GRID_PER_HOUR, METHOD, noisePlan, Z90 } from './statistics-method.js';
+import { toNumber } from './privacy.js';
 import type { Clock } from './clock.js';
 import { monthRange } from './periods.js';
 import { ResponseCache } from './response-cache.js';
@@ -98,8 +99,8 @@ export interface Methodology {
   method: string;
   k_min: number;
   epsilon: number;
-  /** ε of each released quantity per level (they add up to epsilon). */
-  epsilon_split: { count: Record<string, number>; actual: Record<string, number>; planned: Record<string, number> };
+  /** ε of each released quantity per level (they add up to epsilon); planned hours are actual − overtime. */
+  epsilon_split: { count: Record<string, number>; actual: Record<string, number>; overtime: Record<string, number> };
   weekly_hours_cap: number;
   first_period: string;
   grace_days: number;
@@ -108,6 +109,10 @@ export interface Methodology {
   noise: string;
   noise_grid_hours: number;
   display_rule: string;
+  /** Per level, the noisy count a unit must reach (for the whole domain's units of that level). */
+  display_thresholds: Record<string, number>;
+  /** A figure is displayed only when each of its 90% intervals is at most ± this (hours). */
+  max_half_width_hours: number;
   /** P(a cell with fewer than K_MIN / 2 people is displayed), at most (for K_MIN / 2 − 1 people). */
   small_cell_display_probability: number;
   confidence_interval: string;
@@ -235,14 +240,16 @@ export class StatisticsService {
   /** The parameters of the current configuration; each published row also carries its own method, ε and k. */
   methodology(): Methodology {
     const a = this.config.aggregation;
-    const split = (shares: Record<string, string>) =>
-      Object.fromEntries(Object.entries(shares).map(([level, share]) => [level, roundEpsilon(a.epsilon * Number(share))]));
-    const epsilonCount = a.epsilon * Number(BUDGET_SHARES.count.cell);
+    const plan = noisePlan(a.epsilon, a.weeklyHoursCap);
+    const split = (level: string, share: string | undefined) => [level, roundEpsilon(a.epsilon * Number(share ?? 0))] as const;
+    const sums = Object.fromEntries(plan.measuredLevels.map((level) => split(level, plan.shares.sums[level])));
+    const epsilonCount = toNumber(plan.count.epsilon);
+    const thresholds = displayThresholds(plan, a.kMin);
     return {
       method: METHOD,
       k_min: a.kMin,
       epsilon: a.epsilon,
-      epsilon_split: { count: split(BUDGET_SHARES.count), actual: split(BUDGET_SHARES.actual), planned: split(BUDGET_SHARES.planned) },
+      epsilon_split: { count: Object.fromEntries([split('cell', plan.shares.count)]), actual: sums, overtime: sums },
       weekly_hours_cap: a.weeklyHoursCap,
       first_period: a.firstPeriod,
       grace_days: a.graceDays,
@@ -254,11 +261,16 @@ export class StatisticsService {
       noise:
         'discrete Laplace, exact integer sampler with cryptographic randomness, drawn once per month for every cell ' +
         'of the domain (state × department group × profession), empty ones included: a noisy count per cell and noisy ' +
-        'clipped sums of actual and planned hours at the levels in epsilon_split, combined by least squares so that ' +
-        'every level is the sum of its cells',
+        'clipped sums of actual hours and of overtime at the levels in epsilon_split, combined by least squares so that ' +
+        'every level is the sum of its cells; planned hours are actual − overtime',
       noise_grid_hours: 1 / GRID_PER_HOUR,
-      display_rule: `a figure is displayed when its noisy count (n_users / n_display) is at least k_min`,
-      small_cell_display_probability: displayProbability(Math.ceil(a.kMin / 2) - 1, a.kMin, epsilonCount),
+      display_rule:
+        'a figure is displayed when its noisy count (n_users / n_display) is at least k_min and at least its level\'s ' +
+        `display threshold (a group of fewer than k_min / 2 people is then shown with probability under 1%), and each of ` +
+        `its 90% intervals is at most ±${a.maxHalfWidthHours} h`,
+      display_thresholds: thresholds,
+      max_half_width_hours: a.maxHalfWidthHours,
+      small_cell_display_probability: displayProbability(Math.ceil(a.kMin / 2) - 1, thresholds.cell!, epsilonCount),
       confidence_interval:
         `each figure's *_ci_half is ${Z90} × the standard deviation of its noise: the published value lies within ` +
         '± this of the true mean of the people counted with at least 90% probability (verified by simulation)',

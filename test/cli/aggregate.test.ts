@@ -3,13 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { backend } from '../helpers/database.js';
 import { runScript } from '../helpers/process.js';
-import { addCell, addEvents, addUser, breakLedger, count } from '../helpers/statistics.js';
+import { addCell, addEvents, addUser, breakLedger, count, CERTAIN_DISPLAY_ENV } from '../helpers/statistics.js';
 
 // The CLI reads the real clock: the seeded months lie in the past, the refused one far in the future.
 describe(`npm run aggregate (${backend})`, () => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ env: { ...CERTAIN_DISPLAY_ENV } });
   });
   after(async () => t.close());
 
@@ -17,7 +17,7 @@ describe(`npm run aggregate (${backend})`, () => {
   const oneLine = (text: string) => text.trimEnd().split('\n').length === 1;
 
   test('a failure exits 1 with one line and publishes nothing', async () => {
-    // 45 people: their cell is displayed except with probability 1e-11 (noisy count below K_MIN); 4 in Hamburg.
+    // 45 people: at EPSILON=10 their cell is displayed with certainty; 4 in Hamburg never are.
     await addCell(t.database.db, { period: '2025-06', users: 45 });
     await addCell(t.database.db, { period: '2025-06', state_code: 'HH', users: 4 });
     const repair = await breakLedger(t.database.db, backend);
@@ -36,7 +36,7 @@ describe(`npm run aggregate (${backend})`, () => {
     assert.equal(run.code, 0, run.stderr);
     // Only June has anyone: it is published; the later months stay open for data that may still come.
     const match =
-      /^Success: published 2025-06: (\d+) cells? displayed, (\d+) suppressed \(noisy count below k\), \d+ figures at all levels; 49 people counted, each spending ε = 1 \(49 in all\)\. Nobody counted in \d+ months, 2025-07 to \d{4}-\d{2}: not published, it stays open for later data\. Took \d+ ms\.\n$/.exec(
+      /^Success: published 2025-06: (\d+) cells? displayed, (\d+) suppressed \(too few people, or an interval wider than ±10 h\), \d+ figures at all levels; 49 people counted, each spending ε = 10 \(490 in all\)\. Nobody counted in \d+ months, 2025-07 to \d{4}-\d{2}: not published, it stays open for later data\. Took \d+ ms\.\n$/.exec(
         run.stdout,
       );
     assert.ok(match, run.stdout);

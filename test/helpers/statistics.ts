@@ -5,6 +5,14 @@ import type { DB, StatsByStateSpecialtyTable } from '../../src/db/schema.js';
 import { monthRange, addDays } from '../../src/services/periods.js';
 import { weeksOfMonth } from '../../src/db/repositories/monthly-aggregation.js';
 
+/**
+ * For tests of what surrounds the method (routes, CSV, admin, the app card, the scheduler): EPSILON=10, the
+ * production maximum. A cell of 45 people is then displayed with certainty (to 1e-9) and within ±2 h, and
+ * the noise is still drawn (a re-drawn month would differ). What the method does at the default EPSILON=1 is
+ * tested in test/services/statistics-method.test.ts and measured by `npm run bench:privacy`.
+ */
+export const CERTAIN_DISPLAY_ENV = { EPSILON: '10' } as const;
+
 /** The Monday of the month's first ISO week (the first week whose Thursday is in the month). */
 export function firstMonday(period: string): string {
   const { first, last } = monthRange(period);

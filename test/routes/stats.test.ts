@@ -8,7 +8,7 @@ import { openDatabase } from '../../src/db/index.js';
 import type { Clock } from '../../src/services/clock.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { backend } from '../helpers/database.js';
-import { addCell, statsRow } from '../helpers/statistics.js';
+import { addCell, statsRow, CERTAIN_DISPLAY_ENV } from '../helpers/statistics.js';
 
 const PUBLIC_KEYS = [
   'actual_ci_half',
@@ -248,17 +248,21 @@ describe(`public statistics endpoints (${backend})`, () => {
     assert.equal(methodology.epsilon, 1);
     assert.equal(methodology.method, 'v2-bounded-mean-2026');
     const split = methodology.epsilon_split as Record<string, Record<string, number>>;
-    assert.deepEqual(Object.keys(split.actual!), ['germany', 'state', 'department_group', 'profession', 'cell']);
-    const spent = [split.count!, split.actual!, split.planned!].flatMap((part) => Object.values(part)).reduce((a, b) => a + b, 0);
+    assert.deepEqual(Object.keys(split.actual!), ['state', 'department_group', 'profession', 'cell']);
+    assert.deepEqual(split.overtime, split.actual, 'actual hours and overtime are measured alike');
+    const spent = [split.count!, split.actual!, split.overtime!].flatMap((part) => Object.values(part)).reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(spent - 1) < 1e-9, `the parts of ε add up to ε = 1, got ${spent}`);
-    assert.equal(split.count!.cell, 0.72);
+    assert.equal(split.count!.cell, 0.3);
     assert.equal(methodology.weekly_hours_cap, 80);
     assert.equal(methodology.first_period, '2020-01');
     assert.equal(methodology.grace_days, 7);
     assert.equal(methodology.noise_grid_hours, 0.01);
     assert.match(String(methodology.noise), /discrete Laplace/);
     assert.match(String(methodology.who_counts), /complete week/);
-    assert.match(String(methodology.display_rule), /noisy count .* at least k_min/);
+    assert.match(String(methodology.display_rule), /noisy count .* at least k_min .* at most ±10 h/);
+    assert.equal(methodology.max_half_width_hours, 10);
+    const thresholds = methodology.display_thresholds as Record<string, number>;
+    assert.deepEqual([thresholds.cell, thresholds.state_department_group], [18, 26], 'the thresholds of the levels the app and the page show');
     const small = methodology.small_cell_display_probability as number;
     assert.ok(small > 0 && small < 0.01, `a cell of K_MIN / 2 − 1 people is displayed with probability under 1%, got ${small}`);
   });
@@ -267,13 +271,13 @@ describe(`public statistics endpoints (${backend})`, () => {
 describe(`public statistics cache (${backend})`, () => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ env: { ...CERTAIN_DISPLAY_ENV } });
   });
   after(async () => t.close());
 
   test('with nothing published the summary says so, whatever raw data exists', async () => {
-    // 45 people: their state × department-group row is displayed except with probability 3.4e-10 (noisy count
-    // below K_MIN; see the app contract test), so the test below is deterministic.
+    // 45 people: at EPSILON=10 their state × department-group row is displayed with certainty once published,
+    // so the test below is deterministic.
     await addCell(t.database.db, { period: '2026-01', users: 45 });
     const summary = (await t.app.inject('/stats/summary')).json() as Record<string, unknown>;
     assert.deepEqual([summary.periods, summary.latest_period, summary.cells_published, summary.states], [[], null, 0, []]);
@@ -499,8 +503,8 @@ describe(`published rows from the aggregation, with real noise (${backend})`, ()
     ['HH', 'paediatrie', 523, 487],
   ] as const;
   before(async () => {
-    t = await createTestApp();
-    // 45 people per cell: each is displayed except with probability 3.4e-10 (see the app contract test).
+    t = await createTestApp({ env: { ...CERTAIN_DISPLAY_ENV } });
+    // 45 people per cell: at EPSILON=10 each is displayed with certainty.
     for (const [state_code, specialty, actual, planned] of CELLS) {
       await addCell(t.database.db, { period: '2026-01', state_code, specialty, users: 45, days: 14, actual, planned });
     }

@@ -10,7 +10,7 @@ import { bearer, CONSENT, createRegisteredUser } from '../helpers/auth.js';
 import { FakeClock } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
 import { runScript } from '../helpers/process.js';
-import { addCell, addEvents, addFinalizedWeeks, addMonthOfEvents, addUser, breakLedger, count, publishedRows, releasedRows, statsRow } from '../helpers/statistics.js';
+import { addCell, addEvents, addFinalizedWeeks, addMonthOfEvents, addUser, breakLedger, CERTAIN_DISPLAY_ENV, count, publishedRows, releasedRows, statsRow } from '../helpers/statistics.js';
 
 /** With this ε the noise is zero with overwhelming probability, so the estimator can be checked exactly. */
 const HUGE_EPSILON = { EPSILON: '1e9' };
@@ -162,14 +162,15 @@ describe(`aggregation (${backend})`, () => {
 
     const january = await t.app.services.aggregation.run({ period: '2026-01', trigger: 'cli' });
     assert.equal(january.users_counted, 10, 'not counted while the consent is outdated');
-    assert.deepEqual((await publishedRows(db)).map((r) => [r.period, r.avg_weekly_hours]), [['2026-01', 56]]);
+    const published = async () => (await releasedRows(db, 'cell')).map((r) => [r.period, r.state_code, r.n_display, r.actual_mean]);
+    assert.deepEqual(await published(), [['2026-01', 'BE', 10, 56]]);
 
     const consented = await t.app.inject({ method: 'POST', url: '/auth/consent', headers: bearer(token), payload: CONSENT });
     assert.equal(consented.json().consent_required, false);
     const february = await t.app.services.aggregation.run({ period: '2026-02', trigger: 'cli' });
     assert.equal(february.users_counted, 11, 'counted again after consenting');
-    // (10 × 56 + 100) / 11 = 60.00
-    assert.deepEqual((await publishedRows(db)).map((r) => [r.period, r.avg_weekly_hours]), [['2026-01', 56], ['2026-02', 60]]);
+    // (10 × 56 + 80) / 11 = 58.18: their 100 hours a week are clipped to WEEKLY_HOURS_CAP.
+    assert.deepEqual(await published(), [['2026-01', 'BE', 10, 56], ['2026-02', 'BE', 11, 58.18]]);
   });
 
   test('a month is published only after its last day plus the grace days have passed in TIMEZONE', async () => {
@@ -210,12 +211,12 @@ describe(`aggregation (${backend})`, () => {
   });
 
   test('published rows are frozen: re-running, edits, deletions and new users change nothing', async () => {
-    // Default ε = 1: a re-drawn noise would show as different numbers.
-    const t = await start();
+    // Real noise: a re-drawn month would show as different numbers.
+    const t = await start(CERTAIN_DISPLAY_ENV);
     const db = t.database.db;
-    const ids = await addCell(db, { period: '2026-01', users: 12 });
+    const ids = await addCell(db, { period: '2026-01', users: 45 });
     await addCell(db, { period: '2026-01', state_code: 'HH', users: 9 });
-    await addCell(db, { period: '2026-02', users: 10, days: 14 });
+    await addCell(db, { period: '2026-02', users: 45, days: 14 });
     const first = await t.app.services.aggregation.run({ trigger: 'cli' });
     assert.deepEqual(first.periods, ['2026-01', '2026-02']);
     const before = await releasedRows(db);

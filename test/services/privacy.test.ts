@@ -38,14 +38,14 @@ describe('exact discrete Laplace sampler', () => {
     assert.deepEqual(rationalFromNumber(2.5e-7), { num: 1n, den: 4_000_000n });
     assert.deepEqual(rationalFromNumber(1e21), { num: 10n ** 21n, den: 1n });
     const defaults = noisePlan(1, 80);
-    assert.deepEqual(defaults.count.epsilon, { num: 18n, den: 25n }, 'ε_count = 0.72');
-    assert.deepEqual(defaults.count.scale, { num: 25n, den: 18n }, 'sensitivity 1 / 0.72');
-    assert.deepEqual(defaults.sums.actual.department_group.scale, rational(8000n * 100n, 11n), '80 h × 100 grid / 0.11');
-    assert.deepEqual(defaults.sums.planned.cell.scale, { num: 800_000n, den: 1n }, '80 h × 100 grid / 0.01');
+    assert.deepEqual(defaults.count.epsilon, { num: 3n, den: 10n }, 'ε_count = 0.3');
+    assert.deepEqual(defaults.count.scale, { num: 10n, den: 3n }, 'sensitivity 1 / 0.3');
+    assert.deepEqual(defaults.sums.department_group!.scale, rational(8000n * 100n, 9n), '80 h × 100 grid / 0.09');
+    assert.deepEqual(defaults.sums.profession!.scale, rational(8000n * 1000n, 15n), '80 h × 100 grid / 0.015');
     assert.equal(defaults.capGrid, 8000);
     const odd = noisePlan(0.3, 99.995);
     assert.equal(odd.capGrid, 9999, 'a cap between grid points is rounded down, never up');
-    assert.deepEqual(odd.sums.actual.department_group.scale, rational(9999n * 1000n, 33n));
+    assert.deepEqual(odd.sums.department_group!.scale, rational(9999n * 1000n, 27n), '9999 / (0.3 × 0.09)');
   });
 
   test('Bernoulli(exp(−γ)) has exactly the probability exp(−γ)', () => {
@@ -112,7 +112,7 @@ describe('exact discrete Laplace sampler', () => {
 
   test('a negligible scale (a huge ε) gives exactly zero', () => {
     const plan = noisePlan(1e12, 80);
-    assert.ok(draws(plan.sums.actual.germany.scale, 2000).every((z) => z === 0));
+    assert.ok(draws(plan.sums.cell!.scale, 2000).every((z) => z === 0));
     assert.ok(draws(plan.count.scale, 2000).every((z) => z === 0));
   });
 

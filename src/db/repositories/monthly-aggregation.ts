@@ -21,14 +21,17 @@ export interface AggregationWindow {
   consent: { terms: string; privacy: string };
 }
 
-/** Totals of one cell (state × department group × profession); sums of clipped weekly hours in grid units. */
+/**
+ * Totals of one cell (state × department group × profession), in grid units: Σ of the people's clipped mean
+ * weekly actual hours, and Σ of their overtime (clipped actual − clipped planned, clipped to ±overtimeBound).
+ */
 export interface CellTotals {
   state_code: string;
   department_group: string;
   profession: string;
   n_users: number;
   actual_sum: number;
-  planned_sum: number;
+  overtime_sum: number;
 }
 
 interface StagedPerson {
@@ -186,7 +189,10 @@ export class MonthlyAggregationRepository {
   }
 
   /** Every cell with at least one staged person (the caller adds the empty cells of the domain). */
-  async cellTotals(): Promise<CellTotals[]> {
+  async cellTotals(overtimeBound: number): Promise<CellTotals[]> {
+    const bound = sql.lit(Math.floor(overtimeBound));
+    const overtime = sql<number>`case when actual_grid - planned_grid > ${bound} then ${bound}
+      when planned_grid - actual_grid > ${bound} then -${bound} else actual_grid - planned_grid end`;
     const rows = await this.db
       .selectFrom('aggregation_stage')
       .select((eb) => [
@@ -195,7 +201,7 @@ export class MonthlyAggregationRepository {
         'profession',
         eb.fn.countAll<number>().as('n_users'),
         eb.fn.sum<number>('actual_grid').as('actual_sum'),
-        eb.fn.sum<number>('planned_grid').as('planned_sum'),
+        eb.fn.sum<number>(overtime).as('overtime_sum'),
       ])
       .groupBy(['state_code', 'department_group', 'profession'])
       .orderBy('state_code')
@@ -208,7 +214,7 @@ export class MonthlyAggregationRepository {
       profession: r.profession,
       n_users: Number(r.n_users),
       actual_sum: Number(r.actual_sum),
-      planned_sum: Number(r.planned_sum),
+      overtime_sum: Number(r.overtime_sum),
     }));
   }
 
