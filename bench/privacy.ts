@@ -335,6 +335,11 @@ const phantoms = v2Shown.tally.shown.get('cell')?.phantoms ?? 0;
 console.log(`\nDisplay thresholds (noisy count) per level: ${LEVELS.map((l) => `${l} ${thresholds[l]}`).join(', ')}.`);
 console.log(`v2 shown: empty cells displayed: ${fmt(phantoms / RELEASES, 2)} per release, of ${DOMAIN.length - v2.cells} empty cells.`);
 console.log(`Target group (${TARGET}, ${truthV2.get('department_group')!.get(targetKey)!.n} people), median 90% half-width (target ± 2.5 h):`);
+// A half-width is √(Var ΔS + d²·Var ΔN) / N̂ with variances that do not depend on the data: it scales as 1 / people.
+const targetPeople = truthV2.get('department_group')!.get(targetKey)!.n;
+const at500 = (half: number) => (half * targetPeople) / 500;
 for (const [name, run] of [['v2', v2], ['v2 cells only', cellsOnly]] as const) {
-  console.log(`  ${name}: actual ± ${fmt(median(run.target.map((s) => s.a)))} h, overtime ± ${fmt(median(run.target.map((s) => s.o)))} h`);
+  const a = median(run.target.map((s) => s.a));
+  const o = median(run.target.map((s) => s.o));
+  console.log(`  ${name}: actual ± ${fmt(a)} h, overtime ± ${fmt(o)} h; for 500 people: actual ± ${fmt(at500(a))} h, overtime ± ${fmt(at500(o))} h`);
 }

@@ -11,6 +11,7 @@ import type { Representation } from '../services/response-cache.js';
 import { sendCached } from '../plugins/http-cache.js';
 import { toCsv } from '../services/csv.js';
 import { MARGINAL_COLUMNS, PUBLIC_COLUMNS, STATS_CACHE_TTL_SECONDS, type PublicStatsFilter } from '../services/statistics.js';
+import { WHO_COUNTS } from '../services/statistics-method.js';
 import { quietLogLevel } from '../plugins/log-level.js';
 
 const PERIOD_PATTERN = '^\\d{4}-(0[1-9]|1[0-2])$';
@@ -165,11 +166,13 @@ export default async function statsRoutes(fastify: FastifyInstance): Promise<voi
         description:
           'Newest period first; each given filter matches exactly. One row per month, state and department group ' +
           '(all professions together); with `profession`, the cells of that profession. Only figures whose noisy ' +
-          'count reaches k_min are published, each with its 90% interval; see /stats/summary and docs/privacy.md ' +
+          'count reaches their threshold (at least k_min) and whose 90% intervals are within the maximum are ' +
+          'published, each with its intervals; see /stats/summary and docs/privacy.md ' +
           'for the method, and /stats/marginals for Germany and the per-state, per-group and per-profession figures. `?format=csv` or ' +
           '`Accept: text/csv` for CSV. X-Total-Count gives the number of rows matching the filters. The app ' +
           '(v2.1.x, insights card) asks `?country_code=DEU&state_code=..&specialty=<department group>&limit=1` ' +
-          'and reads the app fields (period_start ... computed_at); one row shape serves every client.',
+          'and reads the app fields (period_start ... computed_at); one row shape serves every client.\n\n' +
+          WHO_COUNTS,
         tags: ['stats', 'app'],
         querystring: StatsQuery,
         response: {

@@ -14,6 +14,18 @@
 import { discreteLaplaceVariance, multiply, rational, rationalFromNumber, sampleDiscreteLaplace, toNumber, type CryptoRandom, type Rational } from './privacy.js';
 import { PROFESSION_CODES, SPECIALTY_KEYS, STATE_CODES } from './taxonomy.js';
 
+/**
+ * Who counts in a month and with what number, for clients: said once here and shown in /docs (the routes
+ * that record time and the statistics routes), in GET /stats/summary and in the README.
+ */
+export const WHO_COUNTS =
+  'A person counts in a month\'s statistics through complete weeks: a week sent with POST /finalized-weeks, or an ISO ' +
+  'week (Monday to Sunday) whose seven days are all confirmed with POST /work-events. Days off must be confirmed ' +
+  'with 0 minutes: a week with an unconfirmed day is incomplete and does not count. A week belongs to the month of ' +
+  'its Thursday. A person\'s figure for the month is their mean weekly planned hours, actual hours and overtime over ' +
+  'their complete weeks in it; each person counts in exactly one cell per month (state × department group × ' +
+  'profession of their profile when the month is published).';
+
 /** The name of this method, stored with every row it publishes. */
 export const METHOD = 'v2-bounded-mean-2026';
 /** Rows published by the first method (per state × specialty, exact k, rounded n, no method column). */
@@ -21,8 +33,13 @@ export const LEGACY_METHOD = 'v1-laplace-2026';
 
 /** Published hours are on a grid of 1/100 hour. */
 export const GRID_PER_HOUR = 100;
-/** The multiplier of a figure's standard deviation that gives its 90% interval (verified by simulation in the tests). */
-export const Z90 = 1.65;
+/**
+ * The multiplier of a figure's standard deviation that gives its 90% interval. 1.645 is the 90% point of
+ * the normal distribution, which the errors follow closely; 1.7 keeps a margin for what is not normal (the
+ * Laplace tails of small groups, figures selected by their own noisy count), so that the coverage is at least
+ * 90% for every group size (verified by simulation in the tests, measured by bench:privacy).
+ */
+export const Z90 = 1.7;
 /** A unit of fewer than K_MIN / 2 people is displayed with at most this probability (the display rule). */
 export const SMALL_UNIT_DISPLAY_PROBABILITY = 0.01;
 
@@ -77,7 +94,7 @@ export interface BudgetShares {
  */
 export const BUDGET_SHARES: BudgetShares = {
   count: '0.3',
-  sums: { state: '0.07', department_group: '0.09', profession: '0.015', cell: '0.175' },
+  sums: { state: '0.07', department_group: '0.095', profession: '0.015', cell: '0.17' },
 };
 
 /** One noisy measurement's ε, discrete Laplace scale (grid units, exact) and variance. */

@@ -5,7 +5,7 @@
 import type { Config } from '../config.js';
 import type { PrivacyLedgerRepository } from '../db/repositories/privacy-ledger.js';
 import type { MarginalFilter, PublicRowData, ReleaseRow, StatisticsRepository, StatsFilter } from '../db/repositories/statistics.js';
-import { displayProbability, displayThresholds, GRID_PER_HOUR, METHOD, noisePlan, Z90 } from './statistics-method.js';
+import { displayProbability, displayThresholds, GRID_PER_HOUR, METHOD, noisePlan, WHO_COUNTS, Z90 } from './statistics-method.js';
 import { toNumber } from './privacy.js';
 import type { Clock } from './clock.js';
 import { monthRange } from './periods.js';
@@ -254,10 +254,7 @@ export class StatisticsService {
       first_period: a.firstPeriod,
       grace_days: a.graceDays,
       timezone: this.config.timezone,
-      who_counts:
-        'people with at least one complete week in the month (a finalized week, or seven confirmed days of one ISO week, ' +
-        'days off confirmed as zero); a week belongs to the month of its Thursday; each person counts once, in the cell ' +
-        'of their profile at publication, with their mean weekly hours over their complete weeks',
+      who_counts: WHO_COUNTS,
       noise:
         'discrete Laplace, exact integer sampler with cryptographic randomness, drawn once per month for every cell ' +
         'of the domain (state × department group × profession), empty ones included: a noisy count per cell and noisy ' +

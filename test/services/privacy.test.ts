@@ -40,12 +40,12 @@ describe('exact discrete Laplace sampler', () => {
     const defaults = noisePlan(1, 80);
     assert.deepEqual(defaults.count.epsilon, { num: 3n, den: 10n }, 'ε_count = 0.3');
     assert.deepEqual(defaults.count.scale, { num: 10n, den: 3n }, 'sensitivity 1 / 0.3');
-    assert.deepEqual(defaults.sums.department_group!.scale, rational(8000n * 100n, 9n), '80 h × 100 grid / 0.09');
+    assert.deepEqual(defaults.sums.department_group!.scale, rational(8000n * 1000n, 95n), '80 h × 100 grid / 0.095');
     assert.deepEqual(defaults.sums.profession!.scale, rational(8000n * 1000n, 15n), '80 h × 100 grid / 0.015');
     assert.equal(defaults.capGrid, 8000);
     const odd = noisePlan(0.3, 99.995);
     assert.equal(odd.capGrid, 9999, 'a cap between grid points is rounded down, never up');
-    assert.deepEqual(odd.sums.department_group!.scale, rational(9999n * 1000n, 27n), '9999 / (0.3 × 0.09)');
+    assert.deepEqual(odd.sums.department_group!.scale, rational(9999n * 10000n, 285n), '9999 / (0.3 × 0.095)');
   });
 
   test('Bernoulli(exp(−γ)) has exactly the probability exp(−γ)', () => {
