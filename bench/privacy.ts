@@ -141,6 +141,20 @@ interface Sample {
   actualError: number;
   overtimeError: number;
 }
+/** A published figure against the truth of its unit. */
+function sampleOf(
+  figure: { actual: number; overtime: number; ciA: number; ciO: number },
+  truth: { actual: number; overtime: number },
+): Sample {
+  return {
+    actualHalf: figure.ciA,
+    overtimeHalf: figure.ciO,
+    actualCovered: Math.abs(figure.actual - truth.actual) <= figure.ciA,
+    overtimeCovered: Math.abs(figure.overtime - truth.overtime) <= figure.ciO,
+    actualError: figure.actual - truth.actual,
+    overtimeError: figure.overtime - truth.overtime,
+  };
+}
 class Tally {
   readonly samples = new Map<Level, Sample[]>();
   readonly shown = new Map<Level, { shown: number; eligible: number; phantoms: number }>();
@@ -192,14 +206,7 @@ function benchV2(shares: BudgetShares, maxHalfWidthHours: number) {
       tally.display(figure.level, truth !== undefined, figure.displayed);
       if (figure.level === 'department_group' && keyOf(figure.unit) === targetKey) target.push({ a: figure.actual_ci_half, o: figure.overtime_ci_half });
       if (!truth || !figure.displayed) continue;
-      tally.add(figure.level, {
-        actualHalf: figure.actual_ci_half,
-        overtimeHalf: figure.overtime_ci_half,
-        actualCovered: Math.abs(figure.actual_mean - truth.actual) <= figure.actual_ci_half,
-        overtimeCovered: Math.abs(figure.overtime_mean - truth.overtime) <= figure.overtime_ci_half,
-        actualError: figure.actual_mean - truth.actual,
-        overtimeError: figure.overtime_mean - truth.overtime,
-      });
+      tally.add(figure.level, sampleOf({ actual: figure.actual_mean, overtime: figure.overtime_mean, ciA: figure.actual_ci_half, ciO: figure.overtime_ci_half }, truth));
     }
   }
   return { plan, tally, target, cells: cells.size, seconds: (performance.now() - started) / 1000 };
@@ -281,14 +288,7 @@ for (let r = 0; r < RELEASES; r++) {
     for (const [key, members] of groups) {
       const figure = combine(level, members);
       const truth = truthV1.get(level)!.get(key)!;
-      v1.add(level, {
-        actualHalf: figure.ciA,
-        overtimeHalf: figure.ciO,
-        actualCovered: Math.abs(figure.actual - truth.actual) <= figure.ciA,
-        overtimeCovered: Math.abs(figure.overtime - truth.overtime) <= figure.ciO,
-        actualError: figure.actual - truth.actual,
-        overtimeError: figure.overtime - truth.overtime,
-      });
+      v1.add(level, sampleOf(figure, truth));
     }
   }
 }

@@ -78,7 +78,9 @@ const SCRIPT_TEMPLATE = String.raw`
       error: 'The statistics could not be loaded. Please try again later.',
       protection: 'How the figures are protected',
       protectionText: function (m) {
-        return 'A group is shown only when its noisy count is at least ' + m.k_min + ' people. Each person counts with at most ' +
+        return 'A group is shown only when its noisy count is at least ' + m.k_min + ' people (for the smallest groups more, so that ' +
+          'a group of fewer than ' + Math.ceil(m.k_min / 2) + ' people is almost never shown) and its 90% intervals are within ± ' +
+          m.max_half_width_hours + ' hours: a wider interval would say nothing. Each person counts with at most ' +
           m.weekly_hours_cap + ' hours a week. Random noise is drawn once for every possible group, empty ones included ' +
           '(differential privacy, ε = ' + m.epsilon + ' per person and month, which also hides whether a person is counted at all), ' +
           'so that no published number reveals anything precise about one person. The whiskers and the ± values are 90% intervals: ' +
@@ -118,7 +120,9 @@ const SCRIPT_TEMPLATE = String.raw`
       error: 'Die Statistiken konnten nicht geladen werden. Bitte später erneut versuchen.',
       protection: 'Wie die Zahlen geschützt sind',
       protectionText: function (m) {
-        return 'Eine Gruppe wird nur gezeigt, wenn ihre verrauschte Personenzahl mindestens ' + m.k_min + ' beträgt. Jede Person zählt mit höchstens ' +
+        return 'Eine Gruppe wird nur gezeigt, wenn ihre verrauschte Personenzahl mindestens ' + m.k_min + ' beträgt (bei den kleinsten ' +
+          'Gruppen mehr, sodass eine Gruppe von weniger als ' + Math.ceil(m.k_min / 2) + ' Personen fast nie erscheint) und ihre 90-%-Intervalle ' +
+          'höchstens ± ' + m.max_half_width_hours + ' Stunden betragen: ein breiteres Intervall sagte nichts aus. Jede Person zählt mit höchstens ' +
           m.weekly_hours_cap + ' Stunden pro Woche. Für jede mögliche Gruppe, auch leere, wird einmalig ein zufälliges Rauschen gezogen ' +
           '(Differential Privacy, ε = ' + m.epsilon + ' pro Person und Monat, was auch verbirgt, ob eine Person überhaupt mitgezählt wurde), ' +
           'sodass keine veröffentlichte Zahl etwas Genaues über eine einzelne Person verrät. Die Fehlerbalken und die ±-Werte sind 90-%-Intervalle: ' +
