@@ -15,7 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { PROFESSION_CODES, SPECIALTY_KEYS } from '../src/services/taxonomy.js';
 import { openDatabase } from '../src/db/index.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { createServices } from '../src/services/index.js';
@@ -72,7 +73,7 @@ export async function benchAggregation(options: AggregationBenchOptions = {}): P
 
     log(`seeding ${users.toLocaleString('en')} doctors × ${days} days into ${name} ...`);
     const seedStarted = performance.now();
-    await seed(url.toString(), users, days);
+    await seed(url.toString(), users, days, config);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
     const events = Number(
       (await sql<{ n: string }>`select count(*) as n from work_events`.execute(database.db)).rows[0]!.n,
@@ -120,20 +121,21 @@ export async function benchAggregation(options: AggregationBenchOptions = {}): P
  * generate_series on one session without the pool's statement timeout; the work-event indexes are dropped
  * for the load and rebuilt afterwards exactly as the migration defines them (a bulk build is far faster).
  */
-async function seed(url: string, users: number, days: number): Promise<void> {
+async function seed(url: string, users: number, days: number, config: Config): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(`set statement_timeout = 0; set synchronous_commit = off; set maintenance_work_mem = '256MB'`);
-    const rare = Math.floor(users * 0.05);
+    // Registered people spread over the public domain of cells (state × department group × profession), with
+    // consent to the versions in force, so that every one of them counts.
     await client.query(
-      `insert into users (id, email_hash, hospital_id, specialty, role_level, state_code, created_at,
+      `insert into users (id, email_hash, hospital_id, specialty, department_group, profession, role_level, state_code, created_at,
                           terms_accepted_version, privacy_accepted_version, consent_accepted_at, is_demo)
        select gen_random_uuid(), 'bench-' || i, 'hospital-' || (i % 500),
-              case when i <= $2 then 'rare_' || (i % 997) else 'specialty_' || ((i / 16) % 20) end,
-              'assistant', ($3::text[])[1 + i % 16], now(), '2026-05', '2026-05', now(), false
+              ($2::text[])[1 + (i / 16) % ${SPECIALTY_KEYS.length}], ($2::text[])[1 + (i / 16) % ${SPECIALTY_KEYS.length}],
+              ($4::text[])[1 + (i / 7) % 3], 'assistant', ($3::text[])[1 + i % 16], now(), $5, $6, now(), false
        from generate_series(1, $1::int) as i`,
-      [users, rare, STATES],
+      [users, [...SPECIALTY_KEYS], STATES, [...PROFESSION_CODES], config.currentTermsVersion, config.currentPrivacyVersion],
     );
     await client.query(`alter table work_events drop constraint work_events_pkey;
                         alter table work_events drop constraint work_events_user_id_date_key;

@@ -32,14 +32,17 @@ export interface EmailConfig {
 }
 
 export interface AggregationConfig {
-  /** Total privacy budget per cell and month. */
+  /** Privacy budget per person and month; its split is fixed by the method (statistics-method.ts, BUDGET_SHARES). */
   epsilon: number;
-  /** Share of `epsilon` spent on the actual-hours sum; the rest goes to planned hours. */
-  epsilonActualShare: number;
+  /** A figure is displayed only when its noisy count is at least this (and at least its level's threshold). */
   kMin: number;
+  /** A figure is displayed only when each of its 90% intervals is at most ± this many hours. */
+  maxHalfWidthHours: number;
+  /** Upper clipping bound of a person's mean weekly hours (the sensitivity of the sums). */
   weeklyHoursCap: number;
-  minDaysPerUser: number;
   graceDays: number;
+  /** The first month the aggregation considers (YYYY-MM); earlier data is never published. */
+  firstPeriod: string;
   /** Cron expression (UTC) for the in-process daily job, or null when disabled. */
   cron: string | null;
 }
@@ -185,11 +188,11 @@ export function loadConfig(env: Env = process.env): Config {
     currentPrivacyVersion: read.string('CURRENT_PRIVACY_VERSION') ?? '2026-05',
     aggregation: {
       epsilon,
-      epsilonActualShare: read.number('EPSILON_ACTUAL_SHARE', 0.8, { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }),
       kMin: read.integer('K_MIN', 10, { min: 2 }),
-      weeklyHoursCap: read.number('WEEKLY_HOURS_CAP', 100, { min: 1, max: 168 }),
-      minDaysPerUser: read.integer('MIN_DAYS_PER_USER', 7, { min: 1, max: 31 }),
+      maxHalfWidthHours: read.number('STATS_MAX_HALF_WIDTH_HOURS', 10, { min: 0.01, max: 1000 }),
+      weeklyHoursCap: read.number('WEEKLY_HOURS_CAP', 80, { min: 1, max: 168 }),
       graceDays: read.integer('AGGREGATION_GRACE_DAYS', 7, { min: 0, max: 365 }),
+      firstPeriod: read.period('STATS_FIRST_PERIOD', '2020-01'),
       cron: read.cron('AGGREGATION_CRON', '0 3 * * *'),
     },
     feedbackRetentionDays: read.integer('FEEDBACK_RETENTION_DAYS', 90, { min: 1 }),
@@ -443,6 +446,17 @@ class Reader {
       this.problems.push(`${name} is not a known IANA time zone, got '${raw}'`);
       return fallback;
     }
+  }
+
+  /** A month written as YYYY-MM. */
+  period(name: string, fallback: string): string {
+    const raw = this.string(name);
+    if (raw === null) return fallback;
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(raw)) {
+      this.problems.push(`${name} must be a month written as YYYY-MM, got '${raw}'`);
+      return fallback;
+    }
+    return raw;
   }
 
   cron(name: string, fallback: string): string | null {

@@ -88,6 +88,29 @@ export interface StatsByStateSpecialtyTable {
   overtime_ci90_half_width: number | null;
   epsilon: number | null;
   k_min: number | null;
+  /** Added by 0009_statistics_v2 (default 'v1-laplace-2026'): every row here was made by the first method. */
+  method: Generated<string>;
+}
+
+/** A displayed figure of the statistics method v2 at one level (see src/services/statistics-method.ts). */
+export interface StatsReleasesTable {
+  id: string;
+  period: string;
+  method: string;
+  level: string;
+  state_code: string | null;
+  department_group: string | null;
+  profession: string | null;
+  n_display: number;
+  actual_mean: number;
+  planned_mean: number;
+  overtime_mean: number;
+  actual_ci_half: number;
+  planned_ci_half: number;
+  overtime_ci_half: number;
+  epsilon: number;
+  k_min: number;
+  created_at: string;
 }
 
 /** A month that has been processed by the aggregation; its presence freezes the month. */
@@ -105,6 +128,8 @@ export interface PrivacyLedgerTable {
   period: string;
   state_code: string;
   specialty: string;
+  /** Added by 0009_statistics_v2; null on entries written before. */
+  profession: string | null;
   epsilon: number;
   created_at: string;
 }
@@ -235,6 +260,7 @@ export interface DB {
   rate_limit_hits: RateLimitHitsTable;
   feedback: FeedbackTable;
   stats_periods: StatsPeriodsTable;
+  stats_releases: StatsReleasesTable;
   privacy_ledger: PrivacyLedgerTable;
   aggregation_runs: AggregationRunsTable;
 }

@@ -1,7 +1,8 @@
 /**
  * The public statistics page (`GET /`): one self-contained HTML document in German and English, no external
- * resources (it works offline and needs no build step). It reads `/stats/summary` and
- * `/stats/by-state-specialty` and draws the bar charts as inline SVG.
+ * resources (it works offline and needs no build step). It reads `/stats/summary`, `/stats/marginals` (Germany,
+ * states, department groups and professions, first) and `/stats/by-state-specialty` (each state × department,
+ * on demand) and draws the bar charts as inline SVG.
  *
  * Safety: every value from the server reaches the page through `textContent` or `setAttribute` on elements
  * the script creates, never as HTML; the Content-Security-Policy admits exactly this script and this style
@@ -12,7 +13,7 @@
  * `test/routes/public-page.browser.test.ts` runs it. It must not contain backticks or `${`.
  */
 import { selfContainedPageCsp } from './csp.js';
-import { DEPARTMENT_GROUPS, LEGACY_SPECIALTIES, NOT_SPECIFIED_LABEL, STATES } from '../services/taxonomy.js';
+import { DEPARTMENT_GROUPS, LEGACY_SPECIALTIES, NOT_SPECIFIED_LABEL, PROFESSIONS, STATES } from '../services/taxonomy.js';
 
 const STYLE = String.raw`
 :root { color-scheme: light dark; --bg: #f6f7f9; --panel: #fff; --text: #1d2430; --muted: #5d6878; --line: #dde2e8;
@@ -51,6 +52,10 @@ a { color: var(--actual); }
 #empty h2 { margin-bottom: 6px; }
 footer { max-width: 960px; margin: 0 auto; padding: 4px 12px 24px; display: flex; flex-wrap: wrap; gap: 4px 20px;
   font-size: 14px; color: var(--muted); }
+h3 { margin: 8px 0 4px; font-size: 15px; }
+.table { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 14px; width: 100%; }
+th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 [hidden] { display: none !important; }
 `;
 
@@ -66,18 +71,21 @@ const SCRIPT_TEMPLATE = String.raw`
       locale: 'en-GB', title: 'Real working hours in German hospitals',
       intro: 'Monthly averages from doctors and nurses in German hospitals who record their working hours with the Open Working Hours app, by state and by hospital department.',
       month: 'Month', byState: 'By state', bySpecialty: 'By department', actual: 'Actual hours per week',
-      planned: 'Planned hours per week', whisker: '90% noise interval', hours: 'h', people: 'people',
+      planned: 'Planned hours per week', whisker: '90% interval', hours: 'h', people: 'people',
       overtime: 'Overtime (actual − planned)',
       csv: 'Download this month as CSV', loading: 'Loading…',
       noData: 'No statistics have been published yet. A month is published once it is over and enough people have taken part.',
       error: 'The statistics could not be loaded. Please try again later.',
       protection: 'How the figures are protected',
       protectionText: function (m) {
-        return 'Only groups of at least ' + m.k_min + ' people are shown. Each person counts with at most ' +
-          m.weekly_hours_cap + ' hours a week. Random noise is added once to every figure (differential privacy, ε = ' +
-          m.epsilon + ' per person and month), so that no published number reveals anything precise about one person. ' +
-          'The whiskers and the ± values show how far the noise may move an average (with 90% probability). Numbers of people are ' +
-          'rounded down to multiples of 5. A month is published once, ' + m.grace_days + ' days after it ends, and never changed.';
+        return 'A group is shown only when its noisy count is at least ' + m.k_min + ' people (for the smallest groups more, so that ' +
+          'a group of fewer than ' + Math.ceil(m.k_min / 2) + ' people is almost never shown) and its 90% intervals are within ± ' +
+          m.max_half_width_hours + ' hours: a wider interval would say nothing. Each person counts with at most ' +
+          m.weekly_hours_cap + ' hours a week. Random noise is drawn once for every possible group, empty ones included ' +
+          '(differential privacy, ε = ' + m.epsilon + ' per person and month, which also hides whether a person is counted at all), ' +
+          'so that no published number reveals anything precise about one person. The whiskers and the ± values are 90% intervals: ' +
+          'the true average of the people counted lies within them with at least 90% probability. Numbers of people are noisy too. ' +
+          'A month is published once, ' + m.grace_days + ' days after it ends, and never changed.';
       },
       combined: 'Departments are grouped as in the app (e.g. cardiology counts under internal medicine); “Not specified” is everyone who chose no department. ' +
         'A state or department combines its published groups (one state and department each), weighted by their number of people; the groups are in the CSV file.',
@@ -88,29 +96,38 @@ const SCRIPT_TEMPLATE = String.raw`
         'interval that shows how much the protective noise may move it, and a CSV file of all published groups.',
       emptyWhen: function (m, next, date) {
         return 'A month is published ' + m.grace_days + ' days after it ends: ' + next + ' on ' + date + '. ' +
-          'A state and department appears once at least ' + m.k_min + ' people there have recorded at least ' +
-          m.min_days_per_user + ' days in that month; smaller groups are never shown, to protect the people in them. ' +
-          'Until enough people take part, this page stays empty.';
+          'A group appears once enough people in it have recorded complete weeks that month (its noisy count reaches ' + m.k_min + '); ' +
+          'smaller groups are not shown, to protect the people in them. Until enough people take part, this page stays empty.';
       },
-      imprint: 'Imprint', privacy: 'Privacy policy', contact: 'Contact'
+      imprint: 'Imprint', privacy: 'Privacy policy', contact: 'Contact',
+      germany: 'Germany', byProfession: 'By profession', cells: 'Each state and department',
+      showCells: 'Show each state and department', hideCells: 'Hide them',
+      cellsNote: 'Small groups carry much more noise: read their ± before comparing them.',
+      intervalTitle: 'What “± 2.1 h” means',
+      intervalText: 'Every figure is the true average of the people counted plus a little random noise that protects them. ' +
+        'The ± value is a 90% interval: the true average lies within it with at least 90% probability. ' +
+        'A wide interval means the figure is uncertain, usually because the group is small; two figures whose intervals overlap may not differ at all.',
+      columns: ['State', 'Department', 'People', 'Actual', 'Planned', 'Overtime']
     },
     de: {
       locale: 'de-DE', title: 'Tatsächliche Arbeitszeiten in deutschen Kliniken',
       intro: 'Monatliche Durchschnittswerte von Ärzt:innen und Pflegekräften in deutschen Kliniken, die ihre Arbeitszeit mit der App Open Working Hours erfassen, nach Bundesland und nach Fachbereich.',
       month: 'Monat', byState: 'Nach Bundesland', bySpecialty: 'Nach Fachbereich', actual: 'Tatsächliche Wochenstunden',
-      planned: 'Geplante Wochenstunden', whisker: '90-%-Rauschintervall', hours: 'Std.', people: 'Personen',
+      planned: 'Geplante Wochenstunden', whisker: '90-%-Intervall', hours: 'Std.', people: 'Personen',
       overtime: 'Überstunden (tatsächlich − geplant)',
       csv: 'Diesen Monat als CSV herunterladen', loading: 'Wird geladen…',
       noData: 'Noch keine Statistiken veröffentlicht. Ein Monat wird veröffentlicht, sobald er vorbei ist und genug Personen teilgenommen haben.',
       error: 'Die Statistiken konnten nicht geladen werden. Bitte später erneut versuchen.',
       protection: 'Wie die Zahlen geschützt sind',
       protectionText: function (m) {
-        return 'Gezeigt werden nur Gruppen mit mindestens ' + m.k_min + ' Personen. Jede Person zählt mit höchstens ' +
-          m.weekly_hours_cap + ' Stunden pro Woche. Jeder Wert erhält einmalig ein zufälliges Rauschen (Differential Privacy, ε = ' +
-          m.epsilon + ' pro Person und Monat), sodass keine veröffentlichte Zahl etwas Genaues über eine einzelne Person verrät. ' +
-          'Die Fehlerbalken und die ±-Werte zeigen, wie weit das Rauschen einen Durchschnitt verschieben kann (mit 90 % Wahrscheinlichkeit). ' +
-          'Personenzahlen sind auf Vielfache von 5 abgerundet. Ein Monat wird einmal veröffentlicht, ' + m.grace_days +
-          ' Tage nach seinem Ende, und danach nie geändert.';
+        return 'Eine Gruppe wird nur gezeigt, wenn ihre verrauschte Personenzahl mindestens ' + m.k_min + ' beträgt (bei den kleinsten ' +
+          'Gruppen mehr, sodass eine Gruppe von weniger als ' + Math.ceil(m.k_min / 2) + ' Personen fast nie erscheint) und ihre 90-%-Intervalle ' +
+          'höchstens ± ' + m.max_half_width_hours + ' Stunden betragen: ein breiteres Intervall sagte nichts aus. Jede Person zählt mit höchstens ' +
+          m.weekly_hours_cap + ' Stunden pro Woche. Für jede mögliche Gruppe, auch leere, wird einmalig ein zufälliges Rauschen gezogen ' +
+          '(Differential Privacy, ε = ' + m.epsilon + ' pro Person und Monat, was auch verbirgt, ob eine Person überhaupt mitgezählt wurde), ' +
+          'sodass keine veröffentlichte Zahl etwas Genaues über eine einzelne Person verrät. Die Fehlerbalken und die ±-Werte sind 90-%-Intervalle: ' +
+          'der wahre Durchschnitt der gezählten Personen liegt mit mindestens 90 % Wahrscheinlichkeit darin. Auch die Personenzahlen sind verrauscht. ' +
+          'Ein Monat wird einmal veröffentlicht, ' + m.grace_days + ' Tage nach seinem Ende, und danach nie geändert.';
       },
       combined: 'Fachbereiche sind wie in der App zusammengefasst (z. B. zählt Kardiologie zur Inneren Medizin); „Keine Angabe“ sind alle, die keinen Fachbereich gewählt haben. ' +
         'Ein Bundesland oder ein Fachbereich fasst die veröffentlichten Gruppen (je ein Bundesland und ein Fachbereich) zusammen, gewichtet nach ihrer Personenzahl; die einzelnen Gruppen stehen in der CSV-Datei.',
@@ -122,15 +139,22 @@ const SCRIPT_TEMPLATE = String.raw`
         'veröffentlichten Gruppen.',
       emptyWhen: function (m, next, date) {
         return 'Ein Monat wird ' + m.grace_days + ' Tage nach seinem Ende veröffentlicht: ' + next + ' am ' + date + '. ' +
-          'Ein Bundesland und Fachbereich erscheint, sobald dort mindestens ' + m.k_min + ' Personen in diesem Monat an mindestens ' +
-          m.min_days_per_user + ' Tagen ihre Arbeitszeit erfasst haben; kleinere Gruppen werden zum Schutz der Beteiligten nie gezeigt. ' +
-          'Solange nicht genug Personen teilnehmen, bleibt diese Seite leer.';
+          'Eine Gruppe erscheint, sobald genug Personen darin in diesem Monat vollständige Wochen erfasst haben (ihre verrauschte Zahl erreicht ' + m.k_min + '); ' +
+          'kleinere Gruppen werden zum Schutz der Beteiligten nicht gezeigt. Solange nicht genug Personen teilnehmen, bleibt diese Seite leer.';
       },
-      imprint: 'Impressum', privacy: 'Datenschutzerklärung', contact: 'Kontakt'
+      imprint: 'Impressum', privacy: 'Datenschutzerklärung', contact: 'Kontakt',
+      germany: 'Deutschland', byProfession: 'Nach Beruf', cells: 'Jedes Bundesland und jeder Fachbereich',
+      showCells: 'Jedes Bundesland und jeden Fachbereich zeigen', hideCells: 'Ausblenden',
+      cellsNote: 'Kleine Gruppen sind viel stärker verrauscht: vor einem Vergleich ihr ± lesen.',
+      intervalTitle: 'Was „± 2,1 Std.“ bedeutet',
+      intervalText: 'Jede Zahl ist der wahre Durchschnitt der gezählten Personen plus ein wenig zufälliges Rauschen, das sie schützt. ' +
+        'Der ±-Wert ist ein 90-%-Intervall: Der wahre Durchschnitt liegt mit mindestens 90 % Wahrscheinlichkeit darin. ' +
+        'Ein breites Intervall heißt, dass die Zahl unsicher ist, meist weil die Gruppe klein ist; zwei Zahlen, deren Intervalle sich überlappen, unterscheiden sich womöglich gar nicht.',
+      columns: ['Bundesland', 'Fachbereich', 'Personen', 'Tatsächlich', 'Geplant', 'Überstunden']
     }
   };
 
-  var view = { lang: pickLanguage(), summary: null, period: null, rows: null, failed: false };
+  var view = { lang: pickLanguage(), summary: null, period: null, rows: null, marginals: null, showCells: false, failed: false };
   var byId = function (id) { return document.getElementById(id); };
 
   function pickLanguage() {
@@ -221,6 +245,50 @@ const SCRIPT_TEMPLATE = String.raw`
     }).sort(function (a, b) { return a.label.localeCompare(b.label, t().locale); });
   }
 
+  /**
+   * A figure of GET /stats/marginals as a chart group. These figures come from the release itself (every level
+   * measured and made consistent), so they are shown as they are, never recombined from cells.
+   */
+  function fromMarginal(row, label) {
+    return {
+      key: row.state_code || row.department_group || row.profession || 'DEU',
+      label: label,
+      n: row.n_display,
+      actual: row.actual_mean_hours,
+      ci: row.actual_ci_half,
+      planned: { mean: row.planned_mean_hours, ci: row.planned_ci_half },
+      overtime: { mean: row.overtime_mean_hours, ci: row.overtime_ci_half }
+    };
+  }
+  function marginalsOf(level, codeKey, label) {
+    return view.marginals.filter(function (row) { return row.level === level; }).map(function (row) {
+      return fromMarginal(row, label(row[codeKey]));
+    }).sort(function (a, b) { return a.label.localeCompare(b.label, t().locale); });
+  }
+
+  /** The state × department rows of the month as a table, on demand. */
+  function drawCells(container, rows) {
+    container.textContent = '';
+    var text = t();
+    var table = document.createElement('table');
+    var head = table.createTHead().insertRow();
+    text.columns.forEach(function (name) { var th = document.createElement('th'); th.textContent = name; head.appendChild(th); });
+    var body = table.createTBody();
+    var stateLabel = labelOf('states'), groupLabel = labelOf('specialties');
+    rows.slice().sort(function (a, b) {
+      return stateLabel(a.state_code).localeCompare(stateLabel(b.state_code), text.locale) || groupLabel(a.specialty).localeCompare(groupLabel(b.specialty), text.locale);
+    }).forEach(function (row) {
+      var tr = body.insertRow();
+      tr.setAttribute('data-key', row.state_code + '|' + row.specialty);
+      var part = function (mean, ci) { return typeof mean === 'number' ? withInterval({ mean: mean, ci: typeof ci === 'number' ? ci : null }) : '–'; };
+      [stateLabel(row.state_code), groupLabel(row.specialty), '≈ ' + row.n_users, part(row.avg_weekly_hours, row.actual_ci_half),
+        part(row.planned_mean_hours, row.planned_ci_half), part(row.overtime_mean_hours, row.overtime_ci_half)].forEach(function (value) {
+        tr.insertCell().textContent = value;
+      });
+    });
+    container.appendChild(table);
+  }
+
   /** A horizontal noise interval (whisker) at height y, cut at the plot's edges; an end is marked only where it lies inside. */
   function whisker(row, x, scaleMax, center, half, y, kind) {
     svg('line', { class: 'whisker ' + kind, x1: x(center - half), x2: x(center + half), y1: y, y2: y, 'data-half-width': half }, row);
@@ -288,6 +356,9 @@ const SCRIPT_TEMPLATE = String.raw`
     document.querySelectorAll('.legend-whisker').forEach(function (el) { el.textContent = text.whisker; });
     document.querySelectorAll('button[data-lang]').forEach(function (b) { b.setAttribute('aria-pressed', String(b.getAttribute('data-lang') === view.lang)); });
     document.querySelectorAll('[data-text]').forEach(function (el) { el.textContent = text[el.getAttribute('data-text')]; });
+    ['germany', 'byProfession', 'cells', 'cellsNote', 'intervalTitle', 'intervalText'].forEach(function (id) { setText('t-' + id, text[id]); });
+    setText('toggle-cells', view.showCells ? text.hideCells : text.showCells);
+    byId('toggle-cells').setAttribute('aria-expanded', String(view.showCells));
     byId('chart-state').setAttribute('data-title', text.byState);
     byId('chart-specialty').setAttribute('data-title', text.bySpecialty);
 
@@ -326,8 +397,23 @@ const SCRIPT_TEMPLATE = String.raw`
 
     var total = view.rows.reduce(function (sum, row) { return sum + row.n_users; }, 0);
     setText('status', text.summaryLine(total, view.rows.length));
-    drawChart(byId('chart-state'), combine(view.rows, 'state_code', labelOf('states')));
-    drawChart(byId('chart-specialty'), combine(view.rows, 'specialty', labelOf('specialties')));
+    var germany = (view.marginals || []).filter(function (row) { return row.level === 'germany'; })[0];
+    // Months of the current method: Germany and the levels first, as released. Older months have only their
+    // groups, which the page combines as before.
+    byId('germany-section').hidden = !germany;
+    byId('profession-section').hidden = !germany;
+    if (germany) {
+      drawChart(byId('chart-germany'), [fromMarginal(germany, text.germany)]);
+      drawChart(byId('chart-profession'), marginalsOf('profession', 'profession', labelOf('professions')));
+      drawChart(byId('chart-state'), marginalsOf('state', 'state_code', labelOf('states')));
+      drawChart(byId('chart-specialty'), marginalsOf('department_group', 'department_group', labelOf('specialties')));
+    } else {
+      drawChart(byId('chart-state'), combine(view.rows, 'state_code', labelOf('states')));
+      drawChart(byId('chart-specialty'), combine(view.rows, 'specialty', labelOf('specialties')));
+    }
+    byId('combined-note').hidden = Boolean(germany);
+    byId('cells').hidden = !view.showCells;
+    if (view.showCells) drawCells(byId('cells-table'), view.rows);
   }
 
   function getJson(url) {
@@ -340,10 +426,15 @@ const SCRIPT_TEMPLATE = String.raw`
   function loadPeriod(period) {
     view.period = period;
     view.rows = null;
+    view.marginals = null;
     render();
-    return getJson('stats/by-state-specialty?limit=5000&period=' + encodeURIComponent(period)).then(function (rows) {
+    return Promise.all([
+      getJson('stats/by-state-specialty?limit=5000&period=' + encodeURIComponent(period)),
+      getJson('stats/marginals?period=' + encodeURIComponent(period))
+    ]).then(function (answers) {
       if (view.period !== period) return;
-      view.rows = rows;
+      view.rows = answers[0];
+      view.marginals = answers[1];
       history.replaceState(null, '', '#' + period);
       render();
     });
@@ -358,6 +449,7 @@ const SCRIPT_TEMPLATE = String.raw`
       render();
     });
   });
+  byId('toggle-cells').addEventListener('click', function () { view.showCells = !view.showCells; render(); });
   byId('period').addEventListener('change', function (event) { loadPeriod(event.target.value).catch(fail); });
   var resizing = null;
   window.addEventListener('resize', function () {
@@ -381,7 +473,7 @@ const byCode = (entries: readonly { code: string; de: string; en: string }[]) =>
 // Cells are keyed by department group (or not_specified); months published before the app's vocabulary by
 // the first vocabulary's specialties, which keep their labels.
 const SPECIALTY_LABELS = [...LEGACY_SPECIALTIES, ...DEPARTMENT_GROUPS, NOT_SPECIFIED_LABEL];
-const TAXONOMY_JSON = JSON.stringify({ states: byCode(STATES), specialties: byCode(SPECIALTY_LABELS) }).replace(/</g, '\\u003c');
+const TAXONOMY_JSON = JSON.stringify({ states: byCode(STATES), specialties: byCode(SPECIALTY_LABELS), professions: byCode(PROFESSIONS) }).replace(/</g, '\\u003c');
 const SCRIPT = SCRIPT_TEMPLATE.replace('__TAXONOMY__', TAXONOMY_JSON);
 
 /** The operator's links at the foot of the page (IMPRINT_URL, PRIVACY_URL, CONTACT_EMAIL); each only when set. */
@@ -439,6 +531,12 @@ export function statisticsPageHtml(links: PublicPageLinks): string {
   </section>
   <noscript><p>This page needs JavaScript. The data is also available as <a href="stats/by-state-specialty?format=csv">CSV</a>.</p></noscript>
   <div id="charts" hidden>
+    <section id="germany-section" hidden>
+      <h2 id="t-germany"></h2>
+      <div class="chart" id="chart-germany"></div>
+      <h3 id="t-intervalTitle"></h3>
+      <p id="t-intervalText"></p>
+    </section>
     <section>
       <h2 id="h-state"></h2>
       <div class="legend"><span><span class="swatch actual"></span><span class="legend-actual"></span></span><span><span class="swatch planned"></span><span class="legend-planned"></span></span><span><span class="swatch whisker"></span><span class="legend-whisker"></span></span></div>
@@ -448,6 +546,18 @@ export function statisticsPageHtml(links: PublicPageLinks): string {
       <h2 id="h-specialty"></h2>
       <div class="legend"><span><span class="swatch actual"></span><span class="legend-actual"></span></span><span><span class="swatch planned"></span><span class="legend-planned"></span></span><span><span class="swatch whisker"></span><span class="legend-whisker"></span></span></div>
       <div class="chart" id="chart-specialty"></div>
+    </section>
+    <section id="profession-section" hidden>
+      <h2 id="t-byProfession"></h2>
+      <div class="chart" id="chart-profession"></div>
+    </section>
+    <section>
+      <h2 id="t-cells"></h2>
+      <p><button type="button" id="toggle-cells" aria-expanded="false" aria-controls="cells"></button></p>
+      <div id="cells" hidden>
+        <p id="t-cellsNote" class="muted"></p>
+        <div id="cells-table" class="table"></div>
+      </div>
     </section>
   </div>
   <section>

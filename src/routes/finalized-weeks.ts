@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { MAX_WEEK_HOURS } from '../services/finalized-weeks.js';
+import { WHO_COUNTS } from '../services/statistics-method.js';
 import { DEFAULT_PAGE_SIZE, FIRST_DATE, MAX_PAGE_SIZE } from '../services/work-events.js';
 import { profileSnapshotProperties } from './profile-schemas.js';
 import { Offset, bearerSecurity, errorResponses } from './shared-schemas.js';
@@ -45,7 +46,8 @@ export default async function finalizedWeekRoutes(fastify: FastifyInstance): Pro
           'the week ends after today in TIMEZONE (the week ending today is accepted: the app sends it on ' +
           'its Sunday evening); 409 when the week was finalized before. The profile as it is now is stored ' +
           'with the week; the week\'s days can then no longer be changed through /work-events. Unknown ' +
-          'body fields are ignored, as the original server did.',
+          'body fields are ignored, as the original server did.\n\n' +
+          WHO_COUNTS,
         tags: ['app'],
         security: bearerSecurity,
         body: Type.Object(

@@ -2,6 +2,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { WHO_COUNTS } from '../services/statistics-method.js';
 import { DEFAULT_PAGE_SIZE, FIRST_DATE, MAX_MINUTES, MAX_PAGE_SIZE } from '../services/work-events.js';
 import { Offset, bearerSecurity, errorResponses } from './shared-schemas.js';
 
@@ -35,7 +36,8 @@ export default async function workEventRoutes(fastify: FastifyInstance): Promise
         description:
           `Only days before today (in TIMEZONE) and from ${FIRST_DATE}. One event per day: sending the same day ` +
           'with the same minutes again answers 200 with the stored event (safe to retry); different minutes are 409. ' +
-          'Days of a week finalized through POST /finalized-weeks are locked: 409.',
+          'Days of a week finalized through POST /finalized-weeks are locked: 409.\n\n' +
+          WHO_COUNTS,
         tags: ['work-events'],
         security: bearerSecurity,
         body: Type.Object(

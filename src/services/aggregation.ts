@@ -12,8 +12,8 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import { AggregationRunRepository, type AggregationRunRow } from '../db/repositories/aggregation-runs.js';
-import { MonthlyAggregationRepository, type AggregationWindow, type CellTotals } from '../db/repositories/monthly-aggregation.js';
-import { StatisticsRepository, type StatsRow } from '../db/repositories/statistics.js';
+import { MonthlyAggregationRepository, type AggregationWindow } from '../db/repositories/monthly-aggregation.js';
+import { StatisticsRepository, type ReleaseRow } from '../db/repositories/statistics.js';
 import { snapshotTransaction, withAdvisoryLock } from '../db/transactions.js';
 import type { DB } from '../db/schema.js';
 import { unprocessable } from '../errors.js';
@@ -28,12 +28,8 @@ import {
   periodOf,
   periodsBetween,
 } from './periods.js';
-import { CryptoRandom, divide, multiply, rational, rationalFromNumber, sampleDiscreteLaplace, subtract, toNumber, type Rational } from './privacy.js';
-
-/** Published hours are on a grid of 1/100 hour; the noise is drawn on the same grid. */
-export const GRID_PER_HOUR = 100;
-/** Published group sizes are rounded down to a multiple of this. */
-export const N_USERS_ROUNDING = 5;
+import { CryptoRandom } from './privacy.js';
+import { DOMAIN, figures, measure, METHOD, noisePlan, overtimeBound, type Figure, type NoisePlan } from './statistics-method.js';
 /** ("owh_aggr" in ASCII) The PostgreSQL advisory lock key held while aggregating. */
 export const AGGREGATION_LOCK_KEY = 0x6f77685f61676772n;
 
@@ -48,10 +44,12 @@ export interface AggregationReport {
   started_at: string;
   finished_at: string;
   duration_ms: number;
-  /** Months processed (and so frozen) by this run, oldest first; a month may have no cell large enough. */
+  /** Months published (and so frozen) by this run, oldest first; a month may have no cell large enough. */
   periods: string[];
+  /** Cells (state × department group × profession) displayed and not displayed, over the whole domain. */
   cells_published: number;
   cells_suppressed: number;
+  /** People counted; each spent the month's ε (EPSILON), displayed or not. */
   users_counted: number;
   message: string;
   error: string | null;
@@ -61,6 +59,8 @@ interface MonthOutcome {
   period: string;
   cells_published: number;
   cells_suppressed: number;
+  /** Displayed figures at every level, cells included. */
+  figures_published: number;
   users_counted: number;
 }
 
@@ -76,21 +76,11 @@ export interface AggregationDeps {
 export class AggregationService {
   readonly #random = new CryptoRandom();
   readonly #runs: AggregationRunRepository;
-  /** Noise scales in grid units, as exact rationals: cap × 100 / ε_part. */
-  readonly #scaleActual: Rational;
-  readonly #scalePlanned: Rational;
-  readonly #epsilonActual: number;
-  readonly #epsilonPlanned: number;
-  /** WEEKLY_HOURS_CAP in grid units, rounded down so that one person never moves a sum by more. */
-  readonly #capGrid: number;
+  /** The exact ε and noise scale of every measurement (src/services/statistics-method.ts). */
+  readonly #plan: NoisePlan;
 
   constructor(private readonly deps: AggregationDeps) {
-    const parameters = noiseParameters(deps.config.aggregation);
-    this.#scaleActual = parameters.scaleActual;
-    this.#scalePlanned = parameters.scalePlanned;
-    this.#epsilonActual = toNumber(parameters.epsilonActual);
-    this.#epsilonPlanned = toNumber(parameters.epsilonPlanned);
-    this.#capGrid = parameters.capGrid;
+    this.#plan = noisePlan(deps.config.aggregation.epsilon, deps.config.aggregation.weeklyHoursCap);
     this.#runs = new AggregationRunRepository(deps.database.db);
   }
 
@@ -108,6 +98,7 @@ export class AggregationService {
     let error: string | null = null;
     let alreadyPublished = false;
     let neverPublished = false;
+    const empty: string[] = [];
     try {
       const outcome = await withAdvisoryLock(database, AGGREGATION_LOCK_KEY, async (db) => {
         const periods = await this.pendingPeriods(db, options.period);
@@ -118,7 +109,8 @@ export class AggregationService {
         }
         for (const period of periods) {
           const month = await snapshotTransaction(db, database.dialect, (trx) => this.publishMonth(trx, period));
-          if (month) months.push(month);
+          if (month === 'empty') empty.push(period);
+          else if (month) months.push(month);
         }
       });
       if (!outcome.acquired) status = 'skipped';
@@ -142,7 +134,15 @@ export class AggregationService {
       message: '',
       error,
     };
-    report.message = describe(report, options.period, alreadyPublished, neverPublished ? config.aggregation.graceDays : null);
+    report.message = describe(report, {
+      requested: options.period,
+      alreadyPublished,
+      empty,
+      figures: sum(months, 'figures_published'),
+      epsilon: config.aggregation.epsilon,
+      maxHalfWidthHours: config.aggregation.maxHalfWidthHours,
+      graceDaysIfNeverPublished: neverPublished ? config.aggregation.graceDays : null,
+    });
     if (report.periods.length > 0) this.deps.onPublished?.();
 
     const fields = { ...report, timezone: config.timezone };
@@ -182,7 +182,8 @@ export class AggregationService {
 
   private assertPublishable(period: string): void {
     if (!isPeriod(period)) throw unprocessable(`period must be a month written as YYYY-MM, got '${period}'`);
-    const { graceDays } = this.deps.config.aggregation;
+    const { graceDays, firstPeriod } = this.deps.config.aggregation;
+    if (period < firstPeriod) throw unprocessable(`${period} is before the first published month, ${firstPeriod} (STATS_FIRST_PERIOD)`);
     if (!isClosed(period, this.today(), graceDays)) {
       throw unprocessable(
         `${period} is not closed yet: it can be published from ${firstPublicationDate(period, graceDays)} (${this.deps.config.timezone})`,
@@ -190,129 +191,95 @@ export class AggregationService {
     }
   }
 
-  /** Closed months from the first month with any work event up to now, minus those already processed. */
+  /**
+   * Closed months from the first month with any data (but not before STATS_FIRST_PERIOD) up to now, minus
+   * those already published. Months where nobody counted were never frozen, so they come up again.
+   */
   private async pendingPeriods(db: Kysely<DB>, only: string | undefined): Promise<string[]> {
     const processed = await new StatisticsRepository(db).processedPeriods();
     if (only !== undefined) return processed.has(only) ? [] : [only];
     const earliest = await new MonthlyAggregationRepository(db).earliestEventDate();
     if (earliest === null) return [];
-    const latest = latestClosedPeriod(this.today(), this.deps.config.aggregation.graceDays);
-    return periodsBetween(periodOf(earliest), latest).filter((p) => !processed.has(p));
+    const { firstPeriod, graceDays } = this.deps.config.aggregation;
+    const from = periodOf(earliest) > firstPeriod ? periodOf(earliest) : firstPeriod;
+    const latest = latestClosedPeriod(this.today(), graceDays);
+    return periodsBetween(from, latest).filter((p) => !processed.has(p));
   }
 
-  /** Publishes one month inside a snapshot transaction; null when another process already did. */
-  private async publishMonth(trx: Kysely<DB>, period: string): Promise<MonthOutcome | null> {
-    const { kMin, minDaysPerUser, epsilon } = this.deps.config.aggregation;
+  /**
+   * Publishes one month inside a snapshot transaction; null when another process already did, or when nobody
+   * counts in it (then nothing is published and the month is not frozen, so a later backfill still publishes it).
+   */
+  private async publishMonth(trx: Kysely<DB>, period: string): Promise<MonthOutcome | 'empty' | null> {
+    const { config } = this.deps;
+    const { kMin, epsilon } = config.aggregation;
     const statistics = new StatisticsRepository(trx);
     if (await statistics.isProcessed(period)) return null;
 
     const window: AggregationWindow = {
       ...monthRange(period),
-      minDays: minDaysPerUser,
-      capGrid: this.#capGrid,
-      consent: { terms: this.deps.config.currentTermsVersion, privacy: this.deps.config.currentPrivacyVersion },
+      capGrid: this.#plan.capGrid,
+      consent: { terms: config.currentTermsVersion, privacy: config.currentPrivacyVersion },
     };
     const now = this.deps.clock.now().toISOString();
     const month = new MonthlyAggregationRepository(trx);
     await month.stagePeople(window);
-    const cells = await month.cellTotals();
-    const released = cells.filter((cell) => cell.n_users >= kMin);
-    await statistics.insertCells(released.map((cell) => this.release(cell, period, now)));
-    const counted = await month.recordLedger(period, kMin, epsilon, now);
-    await month.dropStage();
-    const expected = released.reduce((total, cell) => total + cell.n_users, 0);
-    if (counted !== expected) {
-      // Both come from the same staged rows; if they ever disagree, publishing nothing is the safe outcome.
-      throw new Error(`privacy ledger for ${period} has ${counted} entries but the published cells count ${expected} people`);
+    const cells = await month.cellTotals(overtimeBound(this.#plan.capGrid));
+    const people = cells.reduce((total, cell) => total + cell.n_users, 0);
+    if (people === 0) {
+      await month.dropStage();
+      return 'empty';
     }
+    // Noise for every cell and unit of the public domain, empty ones included, drawn once.
+    const all = figures(measure(cells, this.#plan, this.#random), this.#plan, { kMin, maxHalfWidthHours: config.aggregation.maxHalfWidthHours });
+    const shown = all.filter((figure) => figure.displayed);
+    await statistics.insertReleases(shown.map((figure) => toReleaseRow(figure, period, epsilon, kMin, now)));
+    const counted = await month.recordLedger(period, epsilon, now);
+    await month.dropStage();
+    if (counted !== people) {
+      // Both come from the same staged rows; if they ever disagree, publishing nothing is the safe outcome.
+      throw new Error(`privacy ledger for ${period} has ${counted} entries but the cells count ${people} people`);
+    }
+    const cellsShown = shown.filter((figure) => figure.level === 'cell').length;
     const outcome = {
       period,
-      cells_published: released.length,
-      cells_suppressed: cells.length - released.length,
+      cells_published: cellsShown,
+      cells_suppressed: DOMAIN.length - cellsShown,
+      figures_published: shown.length,
       users_counted: counted,
     };
-    await statistics.markProcessed({ ...outcome, published_at: now });
+    await statistics.markProcessed({
+      period,
+      published_at: now,
+      cells_published: outcome.cells_published,
+      cells_suppressed: outcome.cells_suppressed,
+      users_counted: outcome.users_counted,
+    });
     return outcome;
   }
-
-  /** The published row of a cell that passed the k threshold: noisy averages, rounded n, noise interval. */
-  private release(cell: CellTotals, period: string, now: string): StatsRow {
-    const { weeklyHoursCap, epsilon, kMin } = this.deps.config.aggregation;
-    const noisyAverage = (sumGrid: number, scale: Rational) => {
-      const noisy = sumGrid + Number(sampleDiscreteLaplace(scale, this.#random));
-      return Math.min(Math.max(Math.round(noisy / cell.n_users), 0), this.#capGrid);
-    };
-    const actual = noisyAverage(cell.actual_sum, this.#scaleActual);
-    const planned = noisyAverage(cell.planned_sum, this.#scalePlanned);
-    const nPublished = Math.floor(cell.n_users / N_USERS_ROUNDING) * N_USERS_ROUNDING;
-    return {
-      id: randomUUID(),
-      period,
-      state_code: cell.state_code,
-      specialty: cell.specialty,
-      n_users: nPublished,
-      avg_weekly_hours: actual / GRID_PER_HOUR,
-      avg_planned_weekly_hours: planned / GRID_PER_HOUR,
-      // From the two grid values, so that planned + overtime = actual to the cent (the app shows it so).
-      avg_overtime_weekly_hours: (actual - planned) / GRID_PER_HOUR,
-      ci90_half_width: ci90HalfWidth(weeklyHoursCap, this.#epsilonActual, nPublished),
-      planned_ci90_half_width: ci90HalfWidth(weeklyHoursCap, this.#epsilonPlanned, nPublished),
-      overtime_ci90_half_width: overtimeCi90HalfWidth(weeklyHoursCap, this.#epsilonActual, this.#epsilonPlanned, nPublished),
-      epsilon,
-      k_min: kMin,
-      created_at: now,
-    };
-  }
 }
 
-/**
- * The noise parameters, exactly, from the configured decimals. One person moves a cell's sum of clipped
- * weekly hours by at most the cap (in grid units, the sensitivity Δ); discrete Laplace noise of scale
- * Δ / ε_part then gives ε_part-differential privacy for that sum, and ε_actual + ε_planned = ε per cell.
- */
-export function noiseParameters(settings: Pick<Config['aggregation'], 'epsilon' | 'epsilonActualShare' | 'weeklyHoursCap'>) {
-  const total = rationalFromNumber(settings.epsilon);
-  const share = rationalFromNumber(settings.epsilonActualShare);
-  const epsilonActual = multiply(total, share);
-  const epsilonPlanned = multiply(total, subtract(rational(1n), share));
-  const sensitivity = multiply(rationalFromNumber(settings.weeklyHoursCap), rational(BigInt(GRID_PER_HOUR)));
+function toReleaseRow(figure: Figure, period: string, epsilon: number, kMin: number, now: string): ReleaseRow {
   return {
-    epsilonActual,
-    epsilonPlanned,
-    /** The cap in grid units, rounded down, so that clipping keeps every person within the sensitivity. */
-    capGrid: Number(sensitivity.num / sensitivity.den),
-    scaleActual: divide(sensitivity, epsilonActual),
-    scalePlanned: divide(sensitivity, epsilonPlanned),
+    id: randomUUID(),
+    period,
+    method: METHOD,
+    level: figure.level,
+    state_code: figure.unit.state_code,
+    department_group: figure.unit.department_group,
+    profession: figure.unit.profession,
+    n_display: figure.n_noisy,
+    actual_mean: figure.actual_mean,
+    planned_mean: figure.planned_mean,
+    overtime_mean: figure.overtime_mean,
+    actual_ci_half: figure.actual_ci_half,
+    planned_ci_half: figure.planned_ci_half,
+    overtime_ci_half: figure.overtime_ci_half,
+    epsilon,
+    k_min: kMin,
+    created_at: now,
   };
 }
-
-/**
- * Half-width of the 90% interval of the noise on a published average, from published numbers only: Laplace
- * noise of scale b = cap / ε_part on the sum exceeds b·ln(10) with probability 10% (the discrete version
- * slightly less), divided by the published n (≤ the true n, so the interval errs wide). Rounded up to the
- * 1/100-hour grid. Serves actual hours (ε_actual) and planned hours (ε_planned).
- */
-export function ci90HalfWidth(weeklyHoursCap: number, epsilonPart: number, nPublished: number): number {
-  return toGridCeiling(noiseBound(weeklyHoursCap, epsilonPart, nPublished, 0.1));
-}
-
-/**
- * Half-width of a 90% interval for overtime (actual − planned), whose noise is the difference of the two
- * independent noises: each stays within its 95% bound with probability 95%, so their difference stays
- * within the sum of the bounds with probability at least 90% (union bound; it errs wide).
- */
-export function overtimeCi90HalfWidth(weeklyHoursCap: number, epsilonActual: number, epsilonPlanned: number, nPublished: number): number {
-  return toGridCeiling(
-    noiseBound(weeklyHoursCap, epsilonActual, nPublished, 0.05) + noiseBound(weeklyHoursCap, epsilonPlanned, nPublished, 0.05),
-  );
-}
-
-/** The bound that Laplace noise of scale cap / ε on a sum of n people exceeds, per person, with probability `tail`. */
-function noiseBound(weeklyHoursCap: number, epsilonPart: number, nPublished: number, tail: number): number {
-  return (weeklyHoursCap * Math.log(1 / tail)) / (epsilonPart * nPublished);
-}
-
-const toGridCeiling = (hours: number) => Math.ceil(hours * GRID_PER_HOUR - 1e-9) / GRID_PER_HOUR;
 
 function sum(months: MonthOutcome[], key: Exclude<keyof MonthOutcome, 'period'>): number {
   return months.reduce((total, month) => total + month[key], 0);
@@ -320,32 +287,43 @@ function sum(months: MonthOutcome[], key: Exclude<keyof MonthOutcome, 'period'>)
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-/** `graceDaysIfNeverPublished`: set when nothing was due and nothing was ever published. */
-function describe(
-  report: AggregationReport,
-  requested: string | undefined,
-  alreadyPublished: boolean,
-  graceDaysIfNeverPublished: number | null,
-): string {
-  const months =
-    report.periods.length <= 3
-      ? report.periods.join(', ')
-      : `${report.periods.length} months, ${report.periods[0]} to ${report.periods.at(-1)}`;
+interface Context {
+  requested: string | undefined;
+  alreadyPublished: boolean;
+  /** Months where nobody counted: nothing published, not frozen. */
+  empty: string[];
+  figures: number;
+  epsilon: number;
+  maxHalfWidthHours: number;
+  /** Set when nothing was due and nothing was ever published. */
+  graceDaysIfNeverPublished: number | null;
+}
+
+const listOf = (periods: string[]) =>
+  periods.length <= 3 ? periods.join(', ') : `${periods.length} months, ${periods[0]} to ${periods.at(-1)}`;
+
+function describe(report: AggregationReport, context: Context): string {
+  const { requested, alreadyPublished, empty } = context;
   const published =
     report.periods.length > 0
-      ? `published ${months}: ${plural(report.cells_published, 'cell')}, ` +
-        `${report.cells_suppressed} suppressed (fewer than k people), ${plural(report.users_counted, 'person', 'people')} counted`
+      ? `published ${listOf(report.periods)}: ${plural(report.cells_published, 'cell')} displayed, ` +
+        `${report.cells_suppressed} suppressed (too few people, or an interval wider than ±${context.maxHalfWidthHours} h), ` +
+        `${plural(context.figures, 'figure')} at all levels; ` +
+        `${plural(report.users_counted, 'person', 'people')} counted, each spending ε = ${context.epsilon}` +
+        ` (${Math.round(report.users_counted * context.epsilon * 1e6) / 1e6} in all)`
       : null;
+  const open = empty.length > 0 ? ` Nobody counted in ${listOf(empty)}: not published, it stays open for later data.` : '';
   switch (report.status) {
     case 'skipped':
       return 'Skipped: another aggregation run holds the lock; it publishes whatever is due.';
     case 'failed':
       return `Failed: ${report.error ?? 'unknown error'}${published ? ` (before failing it ${published})` : ''}`;
     case 'success':
-      if (published) return `Success: ${published}.`;
+      if (published) return `Success: ${published}.${open}`;
       if (alreadyPublished) return `Nothing to do: ${requested} is already published, and published months never change.`;
-      if (graceDaysIfNeverPublished !== null) {
-        return `Nothing to publish yet: no month with recorded working time has closed (a month is published ${plural(graceDaysIfNeverPublished, 'day')} after it ends).`;
+      if (open) return `Nothing published.${open}`;
+      if (context.graceDaysIfNeverPublished !== null) {
+        return `Nothing to publish yet: no month with recorded working time has closed (a month is published ${plural(context.graceDaysIfNeverPublished, 'day')} after it ends).`;
       }
       return 'Nothing to do: every closed month is already published.';
   }

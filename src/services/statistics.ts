@@ -4,8 +4,9 @@
  */
 import type { Config } from '../config.js';
 import type { PrivacyLedgerRepository } from '../db/repositories/privacy-ledger.js';
-import type { StatisticsRepository, StatsFilter, StatsRow } from '../db/repositories/statistics.js';
-import { GRID_PER_HOUR, N_USERS_ROUNDING } from './aggregation.js';
+import type { MarginalFilter, PublicRowData, ReleaseRow, StatisticsRepository, StatsFilter } from '../db/repositories/statistics.js';
+import { displayProbability, displayThresholds, GRID_PER_HOUR, METHOD, noisePlan, WHO_COUNTS, Z90 } from './statistics-method.js';
+import { toNumber } from './privacy.js';
 import type { Clock } from './clock.js';
 import { monthRange } from './periods.js';
 import { ResponseCache } from './response-cache.js';
@@ -22,7 +23,15 @@ export const STATS_CACHE_TTL_SECONDS = 60;
 export interface PublicStatsRow {
   period: string;
   state_code: string;
+  /** The department group (or not_specified). */
   specialty: string;
+  /** Null: all professions together (and every row of the first method); else the profession of a cell. */
+  profession: string | null;
+  /** 'state_department_group', or 'cell' (state × department group × profession). */
+  level: string;
+  /** The method that produced the row: 'v1-laplace-2026' (first method) or 'v2-bounded-mean-2026'. */
+  method: string;
+  /** The displayed (noisy) count; first method: the exact count rounded down to a multiple of 5. */
   n_users: number;
   avg_weekly_hours: number;
   avg_planned_weekly_hours: number | null;
@@ -43,7 +52,7 @@ export interface PublicStatsRow {
   planned_ci_half: number | null;
   overtime_ci_half: number | null;
   n_display: number;
-  /** Only published cells are ever stored or served (suppressed cells are not stored at all). */
+  /** Only displayed figures are ever stored or served. */
   status: 'published';
   computed_at: string;
 }
@@ -53,6 +62,9 @@ export const PUBLIC_COLUMNS = [
   'period',
   'state_code',
   'specialty',
+  'profession',
+  'level',
+  'method',
   'n_users',
   'avg_weekly_hours',
   'avg_planned_weekly_hours',
@@ -84,20 +96,69 @@ export interface PublicStatsFilter extends StatsFilter {
 }
 
 export interface Methodology {
+  method: string;
   k_min: number;
   epsilon: number;
-  epsilon_actual: number;
-  epsilon_planned: number;
+  /** ε of each released quantity per level (they add up to epsilon); planned hours are actual − overtime. */
+  epsilon_split: { count: Record<string, number>; actual: Record<string, number>; overtime: Record<string, number> };
   weekly_hours_cap: number;
-  min_days_per_user: number;
+  first_period: string;
   grace_days: number;
   timezone: string;
+  who_counts: string;
   noise: string;
   noise_grid_hours: number;
-  n_users_rounding: string;
+  display_rule: string;
+  /** Per level, the noisy count a unit must reach (for the whole domain's units of that level). */
+  display_thresholds: Record<string, number>;
+  /** A figure is displayed only when each of its 90% intervals is at most ± this (hours). */
+  max_half_width_hours: number;
+  /** P(a cell with fewer than K_MIN / 2 people is displayed), at most (for K_MIN / 2 − 1 people). */
+  small_cell_display_probability: number;
   confidence_interval: string;
   documentation: string;
 }
+
+/** A figure of the levels Germany, state, department group or profession. */
+export interface MarginalRow {
+  period: string;
+  level: string;
+  method: string;
+  state_code: string | null;
+  department_group: string | null;
+  profession: string | null;
+  n_display: number;
+  actual_mean_hours: number;
+  planned_mean_hours: number;
+  overtime_mean_hours: number;
+  actual_ci_half: number;
+  planned_ci_half: number;
+  overtime_ci_half: number;
+  epsilon: number;
+  k_min: number;
+  computed_at: string;
+}
+
+export const MARGINAL_COLUMNS = [
+  'period',
+  'level',
+  'method',
+  'state_code',
+  'department_group',
+  'profession',
+  'n_display',
+  'actual_mean_hours',
+  'planned_mean_hours',
+  'overtime_mean_hours',
+  'actual_ci_half',
+  'planned_ci_half',
+  'overtime_ci_half',
+  'epsilon',
+  'k_min',
+  'computed_at',
+] as const satisfies readonly (keyof MarginalRow)[];
+const everyMarginalFieldHasAColumn: [Exclude<keyof MarginalRow, (typeof MARGINAL_COLUMNS)[number]>] extends [never] ? true : never = true;
+void everyMarginalFieldHasAColumn;
 
 export interface StatsSummary {
   periods: string[];
@@ -117,7 +178,8 @@ export interface Labels {
 }
 
 export interface PrivacyLedgerView {
-  releases: { period: string; state_code: string; specialty: string; epsilon: number; published_at: string }[];
+  /** Every month the person was counted in, displayed or not: each spent that month's ε. */
+  releases: { period: string; state_code: string; specialty: string; profession: string | null; epsilon: number; published_at: string }[];
   /** The original backend's releases that counted the person (imported): weekly cells, its own method. */
   imported_releases: { week_start: string; cell_key: string; epsilon: number; recorded_at: string }[];
   /** Ours and the imported together: the budget a person spent is the sum of both. */
@@ -144,8 +206,16 @@ export class StatisticsService {
   }
 
   private async cellsInGermany(filter: StatsFilter, limit: number, offset: number): Promise<{ rows: PublicStatsRow[]; total: number }> {
-    const [rows, total] = await Promise.all([this.statistics.list(filter, limit, offset), this.statistics.count(filter)]);
+    const [rows, total] = await Promise.all([
+      this.statistics.listByStateSpecialty(filter, limit, offset),
+      this.statistics.countByStateSpecialty(filter),
+    ]);
     return { rows: rows.map(publicRow), total };
+  }
+
+  /** Germany, and per state, department group and profession (all published months, or one). */
+  async marginals(filter: MarginalFilter): Promise<MarginalRow[]> {
+    return (await this.statistics.listMarginals(filter)).map(marginalRow);
   }
 
   async summary(): Promise<StatsSummary> {
@@ -153,7 +223,7 @@ export class StatisticsService {
       this.statistics.distinct('period'),
       this.statistics.distinct('state_code'),
       this.statistics.distinct('specialty'),
-      this.statistics.count({}),
+      this.statistics.countByStateSpecialty({}),
     ]);
     periods.reverse();
     return {
@@ -167,29 +237,40 @@ export class StatisticsService {
     };
   }
 
-  /** The parameters of the current configuration; each published row also carries its own ε and k. */
+  /** The parameters of the current configuration; each published row also carries its own method, ε and k. */
   methodology(): Methodology {
     const a = this.config.aggregation;
-    const epsilonActual = roundEpsilon(a.epsilon * a.epsilonActualShare);
+    const plan = noisePlan(a.epsilon, a.weeklyHoursCap);
+    const split = (level: string, share: string | undefined) => [level, roundEpsilon(a.epsilon * Number(share ?? 0))] as const;
+    const sums = Object.fromEntries(plan.measuredLevels.map((level) => split(level, plan.shares.sums[level])));
+    const epsilonCount = toNumber(plan.count.epsilon);
+    const thresholds = displayThresholds(plan, a.kMin);
     return {
+      method: METHOD,
       k_min: a.kMin,
       epsilon: a.epsilon,
-      epsilon_actual: epsilonActual,
-      epsilon_planned: roundEpsilon(a.epsilon - epsilonActual),
+      epsilon_split: { count: Object.fromEntries([split('cell', plan.shares.count)]), actual: sums, overtime: sums },
       weekly_hours_cap: a.weeklyHoursCap,
-      min_days_per_user: a.minDaysPerUser,
+      first_period: a.firstPeriod,
       grace_days: a.graceDays,
       timezone: this.config.timezone,
+      who_counts: WHO_COUNTS,
       noise:
-        'discrete Laplace, exact integer sampler with cryptographic randomness, added once to the sum of ' +
-        'clipped weekly hours of each published cell; scale = weekly_hours_cap / epsilon part',
+        'discrete Laplace, exact integer sampler with cryptographic randomness, drawn once per month for every cell ' +
+        'of the domain (state × department group × profession), empty ones included: a noisy count per cell and noisy ' +
+        'clipped sums of actual hours and of overtime at the levels in epsilon_split, combined by least squares so that ' +
+        'every level is the sum of its cells; planned hours are actual − overtime',
       noise_grid_hours: 1 / GRID_PER_HOUR,
-      n_users_rounding: `rounded down to a multiple of ${N_USERS_ROUNDING}`,
+      display_rule:
+        'a figure is displayed when its noisy count (n_users / n_display) is at least k_min and at least its level\'s ' +
+        `display threshold (a group of fewer than k_min / 2 people is then shown with probability under 1%), and each of ` +
+        `its 90% intervals is at most ±${a.maxHalfWidthHours} h`,
+      display_thresholds: thresholds,
+      max_half_width_hours: a.maxHalfWidthHours,
+      small_cell_display_probability: displayProbability(Math.ceil(a.kMin / 2) - 1, thresholds.cell!, epsilonCount),
       confidence_interval:
-        'ci90_half_width (actual_ci_half) = weekly_hours_cap * ln(10) / (epsilon_actual * n_users): the noise on the ' +
-        'average actual hours stays within ± this with at least 90% probability; planned_ci_half the same with ' +
-        'epsilon_planned; overtime_ci_half = weekly_hours_cap * ln(20) * (1/epsilon_actual + 1/epsilon_planned) / n_users ' +
-        'for actual minus planned (both noises within their 95% bounds); all rounded up to 0.01 h',
+        `each figure's *_ci_half is ${Z90} × the standard deviation of its noise: the published value lies within ` +
+        '± this of the true mean of the people counted with at least 90% probability (verified by simulation)',
       documentation: 'docs/privacy.md',
     };
   }
@@ -211,6 +292,7 @@ export class StatisticsService {
         period: e.period,
         state_code: e.state_code,
         specialty: e.specialty,
+        profession: e.profession,
         epsilon: Number(e.epsilon),
         published_at: e.created_at,
       })),
@@ -227,35 +309,60 @@ export class StatisticsService {
 }
 
 /**
- * The public shape of a stored cell. Overtime is stored as actual − planned on the 1/100-hour grid (see
- * AggregationService.release), so planned_mean_hours + overtime_mean_hours = avg_weekly_hours to the cent,
- * which the app relies on (it shows actual = planned + overtime).
+ * The public shape of a published row of either method. Overtime is stored as actual − planned on the
+ * 1/100-hour grid, so planned_mean_hours + overtime_mean_hours = avg_weekly_hours to the cent, which the app
+ * relies on (it shows actual = planned + overtime).
  */
-export function publicRow(row: StatsRow): PublicStatsRow {
+export function publicRow(row: PublicRowData): PublicStatsRow {
   const { first, last } = monthRange(row.period);
+  const number = (value: number | null) => (value === null ? null : Number(value));
   return {
     period: row.period,
     state_code: row.state_code,
     specialty: row.specialty,
-    n_users: row.n_users,
-    avg_weekly_hours: row.avg_weekly_hours,
-    avg_planned_weekly_hours: row.avg_planned_weekly_hours,
-    avg_overtime_weekly_hours: row.avg_overtime_weekly_hours,
-    ci90_half_width: row.ci90_half_width,
-    epsilon: row.epsilon,
-    k_min: row.k_min,
+    profession: row.profession,
+    level: row.level,
+    method: row.method,
+    n_users: Number(row.n_users),
+    avg_weekly_hours: Number(row.actual),
+    avg_planned_weekly_hours: number(row.planned),
+    avg_overtime_weekly_hours: number(row.overtime),
+    ci90_half_width: number(row.actual_ci),
+    epsilon: number(row.epsilon),
+    k_min: number(row.k_min),
     created_at: row.created_at,
     stat_id: row.id,
     country_code: COUNTRY_CODE,
     period_start: first,
     period_end: last,
-    planned_mean_hours: row.avg_planned_weekly_hours,
-    overtime_mean_hours: row.avg_overtime_weekly_hours,
-    actual_ci_half: row.ci90_half_width,
-    planned_ci_half: row.planned_ci90_half_width,
-    overtime_ci_half: row.overtime_ci90_half_width,
-    n_display: row.n_users,
+    planned_mean_hours: number(row.planned),
+    overtime_mean_hours: number(row.overtime),
+    actual_ci_half: number(row.actual_ci),
+    planned_ci_half: number(row.planned_ci),
+    overtime_ci_half: number(row.overtime_ci),
+    n_display: Number(row.n_users),
     status: 'published',
+    computed_at: row.created_at,
+  };
+}
+
+export function marginalRow(row: ReleaseRow): MarginalRow {
+  return {
+    period: row.period,
+    level: row.level,
+    method: row.method,
+    state_code: row.state_code,
+    department_group: row.department_group,
+    profession: row.profession,
+    n_display: row.n_display,
+    actual_mean_hours: row.actual_mean,
+    planned_mean_hours: row.planned_mean,
+    overtime_mean_hours: row.overtime_mean,
+    actual_ci_half: row.actual_ci_half,
+    planned_ci_half: row.planned_ci_half,
+    overtime_ci_half: row.overtime_ci_half,
+    epsilon: row.epsilon,
+    k_min: row.k_min,
     computed_at: row.created_at,
   };
 }

@@ -3,13 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { backend } from '../helpers/database.js';
 import { runScript } from '../helpers/process.js';
-import { addCell, addEvents, addUser, breakLedger, count } from '../helpers/statistics.js';
+import { addCell, addEvents, addUser, breakLedger, count, CERTAIN_DISPLAY_ENV } from '../helpers/statistics.js';
 
 // The CLI reads the real clock: the seeded months lie in the past, the refused one far in the future.
 describe(`npm run aggregate (${backend})`, () => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ env: { ...CERTAIN_DISPLAY_ENV } });
   });
   after(async () => t.close());
 
@@ -17,7 +17,8 @@ describe(`npm run aggregate (${backend})`, () => {
   const oneLine = (text: string) => text.trimEnd().split('\n').length === 1;
 
   test('a failure exits 1 with one line and publishes nothing', async () => {
-    await addCell(t.database.db, { period: '2025-06', users: 10 });
+    // 45 people: at EPSILON=10 their cell is displayed with certainty; 4 in Hamburg never are.
+    await addCell(t.database.db, { period: '2025-06', users: 45 });
     await addCell(t.database.db, { period: '2025-06', state_code: 'HH', users: 4 });
     const repair = await breakLedger(t.database.db, backend);
     const run = await aggregate();
@@ -25,21 +26,35 @@ describe(`npm run aggregate (${backend})`, () => {
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^Aggregation failed: .*ledger unavailable/);
     assert.ok(oneLine(run.stderr), run.stderr);
-    assert.equal(await count(t.database.db, 'stats_by_state_specialty'), 0);
+    assert.equal(await count(t.database.db, 'stats_releases'), 0);
+    assert.equal(await count(t.database.db, 'stats_periods'), 0);
+    assert.equal(await count(t.database.db, 'privacy_ledger'), 0);
   });
 
   test('publishes the closed months and prints a short report without per-cell details', async () => {
     const run = await aggregate();
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^Success: published \d+ months, 2025-06 to \d{4}-\d{2}: 1 cell, 1 suppressed \(fewer than k people\), 10 people counted\. Took \d+ ms\.\n$/);
-    assert.doesNotMatch(run.stdout, /HH|BY|internal_medicine/);
-    assert.equal(await count(t.database.db, 'stats_by_state_specialty'), 1);
+    // Only June has anyone: it is published; the later months stay open for data that may still come.
+    const match =
+      /^Success: published 2025-06: (\d+) cells? displayed, (\d+) suppressed \(too few people, or an interval wider than ±10 h\), \d+ figures at all levels; 49 people counted, each spending ε = 10 \(490 in all\)\. Nobody counted in \d+ months, 2025-07 to \d{4}-\d{2}: not published, it stays open for later data\. Took \d+ ms\.\n$/.exec(
+        run.stdout,
+      );
+    assert.ok(match, run.stdout);
+    assert.ok(Number(match[1]) >= 1, 'the cell of 45 people is displayed');
+    assert.equal(Number(match[1]) + Number(match[2]), 16 * 11 * 3, 'every cell of the domain is either displayed or suppressed');
+    assert.doesNotMatch(run.stdout, /HH|BY|innere_medizin/);
+    const cells = await t.database.db.selectFrom('stats_releases').select(['state_code', 'department_group', 'profession']).where('level', '=', 'cell').execute();
+    assert.ok(cells.some((c) => c.state_code === 'BY' && c.department_group === 'innere_medizin' && c.profession === 'physician'));
+    assert.equal(await count(t.database.db, 'stats_periods'), 1, 'only the month with people is frozen');
+    assert.equal(await count(t.database.db, 'privacy_ledger'), 49);
   });
 
   test('running again changes nothing and says so', async () => {
+    const releases = await count(t.database.db, 'stats_releases');
     const run = await aggregate();
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^Nothing to do: every closed month is already published/);
+    assert.match(run.stdout, /^Nothing published\. Nobody counted in \d+ months, 2025-07 to \d{4}-\d{2}: not published, it stays open for later data\./);
+    assert.equal(await count(t.database.db, 'stats_releases'), releases, 'June is frozen: its noise is never drawn again');
     const one = await aggregate('--period', '2025-06');
     assert.equal(one.code, 0, one.stderr);
     assert.match(one.stdout, /2025-06 is already published/);

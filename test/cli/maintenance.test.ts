@@ -70,7 +70,7 @@ describe(`npm run maintenance (${backend})`, () => {
     assert.equal(run.code, 1, run.stdout);
     assert.match(run.stderr, /^aggregation: failed: .*ledger unavailable \(\d+ ms\)\n$/);
     assert.match(run.stdout, /^feedback retention purge: 1 row deleted \(\d+ ms\)$/m);
-    assert.equal(await count(t.database.db, 'stats_by_state_specialty'), 0);
+    assert.equal(await count(t.database.db, 'stats_periods'), 0);
     assert.equal(await rows('feedback'), 1);
   });
 
@@ -85,13 +85,14 @@ describe(`npm run maintenance (${backend})`, () => {
       lines.map((line) => line.slice(0, line.indexOf(':'))),
       t.app.services.maintenance.jobNames,
     );
-    assert.match(lines[0]!, /^aggregation: Success: published \d+ months, 2025-06 to \d{4}-\d{2}: 1 cell, .* \(\d+ ms\)$/);
+    // Only June has anyone: it is published (its ten people counted); the later months stay open.
+    assert.match(lines[0]!, /^aggregation: Success: published 2025-06: .* 10 people counted, .* Nobody counted in .* \(\d+ ms\)$/);
     assert.match(run.stdout, /^rate-limit purge: 1 row deleted/m);
     assert.match(run.stdout, /^expired login codes purge: 1 row deleted/m);
     assert.match(run.stdout, /^expired e-mail verifications purge: 1 row deleted/m);
     assert.match(run.stdout, /^feedback retention purge: 1 row deleted/m);
 
-    assert.equal(await count(t.database.db, 'stats_by_state_specialty'), 1);
+    assert.equal(await count(t.database.db, 'stats_periods'), 1);
     for (const table of ['feedback', 'verification_codes', 'email_verifications', 'rate_limit_hits'] as const) {
       assert.equal(await rows(table), 2, `${table}: only the current rows of both seeds are left`);
     }
@@ -102,7 +103,8 @@ describe(`npm run maintenance (${backend})`, () => {
   test('running again deletes nothing and publishes nothing', async () => {
     const run = await maintenance();
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^aggregation: Nothing to do/);
+    // June stays published as it was; the months with nobody stay open.
+    assert.match(run.stdout, /^aggregation: Nothing published\. Nobody counted in /);
     assert.equal(run.stdout.match(/: 0 rows deleted/g)?.length, 4, run.stdout);
   });
 

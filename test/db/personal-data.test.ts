@@ -68,7 +68,7 @@ describe(`the data export covers every user-linked table (${backend})`, () => {
   test("the privacy ledger: the months that counted the user and the ε they spent", async () => {
     const { token, user } = await createRegisteredUser(t);
     const other = await createRegisteredUser(t);
-    const entry = { period: '2026-01', state_code: 'BE', specialty: 'innere_medizin', epsilon: 1, created_at: '2026-02-08T03:00:00.000Z' };
+    const entry = { period: '2026-01', state_code: 'BE', specialty: 'innere_medizin', profession: 'physician', epsilon: 1, created_at: '2026-02-08T03:00:00.000Z' };
     await t.database.db.insertInto('privacy_ledger').values([{ user_id: user.id, ...entry }, { user_id: other.user.id, ...entry }]).execute();
     const exported = (await t.app.inject({ method: 'GET', url: '/auth/me/export', headers: bearer(token) })).json();
     assert.deepEqual(exported.privacy_ledger, [entry]);

@@ -1,8 +1,23 @@
 /** Seeds users, work events and published rows straight into the tables, for the statistics tests. */
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import type { DB, StatsByStateSpecialtyTable } from '../../src/db/schema.js';
 import { monthRange, addDays } from '../../src/services/periods.js';
+import { weeksOfMonth } from '../../src/db/repositories/monthly-aggregation.js';
+
+/**
+ * For tests of what surrounds the method (routes, CSV, admin, the app card, the scheduler): EPSILON=10, the
+ * production maximum. A cell of 45 people is then displayed with certainty (to 1e-9) and within ±2 h, and
+ * the noise is still drawn (a re-drawn month would differ). What the method does at the default EPSILON=1 is
+ * tested in test/services/statistics-method.test.ts and measured by `npm run bench:privacy`.
+ */
+export const CERTAIN_DISPLAY_ENV = { EPSILON: '10' } as const;
+
+/** The Monday of the month's first ISO week (the first week whose Thursday is in the month). */
+export function firstMonday(period: string): string {
+  const { first, last } = monthRange(period);
+  return weeksOfMonth(first, last)[0]!;
+}
 
 export interface SeedUser {
   state_code?: string | null;
@@ -15,7 +30,7 @@ export interface SeedUser {
 
 export async function addUser(db: Kysely<DB>, user: SeedUser = {}): Promise<string> {
   const id = randomUUID();
-  const group = user.specialty === undefined ? 'internal_medicine' : user.specialty;
+  const group = user.specialty === undefined ? 'innere_medizin' : user.specialty;
   await db
     .insertInto('users')
     .values({
@@ -38,7 +53,7 @@ export async function addUser(db: Kysely<DB>, user: SeedUser = {}): Promise<stri
   return id;
 }
 
-/** `days` consecutive days from the first of `period`, each with the same minutes. */
+/** `days` consecutive days from the Monday of the month's first ISO week (7 days: one complete week), each with the same minutes. */
 export async function addMonthOfEvents(
   db: Kysely<DB>,
   userId: string,
@@ -46,7 +61,7 @@ export async function addMonthOfEvents(
   days: number,
   minutes: { actual: number; planned: number },
 ): Promise<void> {
-  const { first } = monthRange(period);
+  const first = firstMonday(period);
   const dates = Array.from({ length: days }, (_, i) => addDays(first, i));
   await addEvents(db, userId, dates, minutes);
 }
@@ -91,13 +106,13 @@ export async function addFinalizedWeeks(
         planned_centihours: Math.round(week.planned_hours * 100),
         actual_centihours: Math.round(week.actual_hours * 100),
         hospital_id: 'hospital-1',
-        specialty: 'internal_medicine',
+        specialty: 'innere_medizin',
         role_level: 'assistenzarzt',
         state_code: 'BY',
         country_code: 'DEU',
         profession: 'physician',
         seniority: 'assistenzarzt',
-        department_group: 'internal_medicine',
+        department_group: 'innere_medizin',
         specialization_code: null,
         hospital_ref_id: null,
         finalized_at: '2026-02-01T00:00:00.000Z',
@@ -106,10 +121,22 @@ export async function addFinalizedWeeks(
     .execute();
 }
 
-/** `users` registered users in one cell, each with `days` days of the same minutes in `period` (bulk inserts). */
+/**
+ * `users` registered users in one cell, each with `days` days of the same minutes from the Monday of the
+ * month's first ISO week (default 14: two complete weeks), in bulk inserts.
+ */
 export async function addCell(
   db: Kysely<DB>,
-  cell: { period: string; state_code?: string; specialty?: string; users: number; days?: number; actual?: number; planned?: number },
+  cell: {
+    period: string;
+    state_code?: string;
+    specialty?: string;
+    profession?: string;
+    users: number;
+    days?: number;
+    actual?: number;
+    planned?: number;
+  },
 ): Promise<string[]> {
   const ids = Array.from({ length: cell.users }, () => randomUUID());
   if (ids.length === 0) return ids;
@@ -120,9 +147,9 @@ export async function addCell(
         id,
         email_hash: `hash-${id}`,
         state_code: cell.state_code ?? 'BY',
-        specialty: cell.specialty ?? 'internal_medicine',
-        department_group: cell.specialty ?? 'internal_medicine',
-        profession: 'physician',
+        specialty: cell.specialty ?? 'innere_medizin',
+        department_group: cell.specialty ?? 'innere_medizin',
+        profession: cell.profession ?? 'physician',
         created_at: '2025-01-01T00:00:00.000Z',
         terms_accepted_version: '2026-05',
         privacy_accepted_version: '2026-05',
@@ -131,8 +158,8 @@ export async function addCell(
       })),
     )
     .execute();
-  const { first } = monthRange(cell.period);
-  const dates = Array.from({ length: cell.days ?? 20 }, (_, i) => addDays(first, i));
+  const first = firstMonday(cell.period);
+  const dates = Array.from({ length: cell.days ?? 14 }, (_, i) => addDays(first, i));
   const events = ids.flatMap((user_id) =>
     dates.map((date) => ({
       id: randomUUID(),
@@ -152,13 +179,29 @@ export async function publishedRows(db: Kysely<DB>) {
   return db.selectFrom('stats_by_state_specialty').selectAll().orderBy('period').orderBy('state_code').orderBy('specialty').execute();
 }
 
-export async function count(db: Kysely<DB>, table: 'privacy_ledger' | 'stats_periods' | 'stats_by_state_specialty' | 'aggregation_runs') {
+/** The current method's published figures of one level, ordered by their keys. */
+export async function releasedRows(db: Kysely<DB>, level = 'cell') {
+  return db
+    .selectFrom('stats_releases')
+    .selectAll()
+    .where('level', '=', level)
+    .orderBy('period')
+    .orderBy('state_code')
+    .orderBy('department_group')
+    .orderBy('profession')
+    .execute();
+}
+
+export async function count(
+  db: Kysely<DB>,
+  table: 'privacy_ledger' | 'stats_periods' | 'stats_by_state_specialty' | 'stats_releases' | 'aggregation_runs',
+) {
   const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 /** A published row as the aggregation would write it (for endpoint tests): overtime = actual − planned. */
-export function statsRow(overrides: Partial<StatsByStateSpecialtyTable> = {}): StatsByStateSpecialtyTable {
+export function statsRow(overrides: Partial<Insertable<StatsByStateSpecialtyTable>> = {}): Insertable<StatsByStateSpecialtyTable> {
   return {
     id: randomUUID(),
     period: '2026-01',

@@ -195,6 +195,15 @@ describe('error format', () => {
     assert.ok([200, 302].includes(ui.statusCode));
   });
 
+  test('the docs tell clients who counts in the statistics where they record time and where they read figures', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { description?: string }>> };
+    for (const [path, method] of [['/work-events', 'post'], ['/finalized-weeks', 'post'], ['/stats/by-state-specialty', 'get']] as const) {
+      const description = doc.paths[path]![method]!.description ?? '';
+      assert.match(description, /Days off must be confirmed with 0 minutes/, `${method.toUpperCase()} ${path}`);
+      assert.match(description, /A week belongs to the month of its Thursday/, `${method.toUpperCase()} ${path}`);
+    }
+  });
+
   test('each operation appears once in the docs: one tag, besides "app" for the paths the app calls', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { tags?: string[] }>> };
     const twice = Object.entries(doc.paths).flatMap(([path, operations]) =>

@@ -12,7 +12,7 @@ import { insertPublishedCell, insertUser, insertWorkEvent } from '../helpers/adm
 import { launchChromium } from '../helpers/chromium.js';
 import { DAY, HOUR } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
-import { addCell } from '../helpers/statistics.js';
+import { addCell, CERTAIN_DISPLAY_ENV } from '../helpers/statistics.js';
 
 const USERNAME = 'admin';
 const PASSWORD = 'browser-test-password';
@@ -32,7 +32,7 @@ describe(`admin dashboard in Chromium (${backend})`, () => {
   let emptyFeedbackId: string;
 
   before(async () => {
-    t = await createTestApp({ env: { ADMIN_PASSWORD: PASSWORD, LOG_LEVEL: 'info' }, logDestination: { write: () => true } });
+    t = await createTestApp({ env: { ADMIN_PASSWORD: PASSWORD, LOG_LEVEL: 'info', ...CERTAIN_DISPLAY_ENV }, logDestination: { write: () => true } });
     const db = t.database.db;
     const now = t.clock.now().getTime();
     const users = [await insertUser(db), await insertUser(db), await insertUser(db), await insertUser(db, { registered: false })];
@@ -303,7 +303,7 @@ describe(`admin dashboard in Chromium (${backend})`, () => {
   });
 
   test('shows the last run that published and every run with its message', async () => {
-    await addCell(t.database.db, { period: '2025-12', users: 12 });
+    await addCell(t.database.db, { period: '2025-12', users: 45 });
     const published = await t.app.services.aggregation.run({ trigger: 'admin' });
     assert.equal(published.status, 'success');
     assert.ok(published.periods.includes('2025-12'));
@@ -320,7 +320,7 @@ describe(`admin dashboard in Chromium (${backend})`, () => {
         'the publishing run, not the later one that found nothing to do',
       );
       assert.equal(await last.locator('p.muted').innerText(), published.message);
-      assert.match(published.message, /^Success: published .*2025-12.*: 1 cell/);
+      assert.match(published.message, /^Success: published .*2025-12.*: 1 cell displayed/);
 
       const rows = page.locator('#aggregation-runs tr');
       assert.equal(await rows.count(), 2);

@@ -5,7 +5,7 @@ import { basicAuth, insertPublishedCell, insertUser, insertWorkEvent } from '../
 import { DAY, HOUR, MINUTE } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
 import { bearer, createRegisteredUser } from '../helpers/auth.js';
-import { addCell } from '../helpers/statistics.js';
+import { addCell, CERTAIN_DISPLAY_ENV } from '../helpers/statistics.js';
 
 const PASSWORD = 'admin-test-password';
 const AUTH = { authorization: basicAuth('admin', PASSWORD) };
@@ -260,7 +260,7 @@ describe(`GET /admin/logs (${backend})`, () => {
 describe(`GET /admin/data: aggregation runs (${backend})`, () => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp({ env: { ADMIN_PASSWORD: PASSWORD } });
+    t = await createTestApp({ env: { ADMIN_PASSWORD: PASSWORD, ...CERTAIN_DISPLAY_ENV } });
     t.clock.set(NOW);
   });
   after(async () => t.close());
@@ -281,19 +281,19 @@ describe(`GET /admin/data: aggregation runs (${backend})`, () => {
   });
 
   test('a later no-op run does not hide the run that published; every run keeps its message', async () => {
-    await addCell(t.database.db, { period: '2026-01', users: 12 });
+    await addCell(t.database.db, { period: '2026-01', users: 45 });
     await aggregate();
     await aggregate();
     const body = await data();
-    assert.match(body.last_aggregation.message, /^Nothing to do/, 'the last run found nothing to do');
-    // February is closed too on 16 March; it has no cell large enough, and is frozen all the same.
-    assert.deepEqual(body.last_publication.periods, ['2026-01', '2026-02']);
+    assert.match(body.last_aggregation.message, /^Nothing published\. Nobody counted in .*2026-02/, 'the last run found nothing to publish');
+    // February is closed too on 16 March; nobody counted in it, so it stays open for data that may still come.
+    assert.deepEqual(body.last_publication.periods, ['2026-01']);
     assert.equal(body.last_publication.cells_published, 1);
-    assert.match(body.last_publication.message, /^Success: published 2026-01, 2026-02: 1 cell/);
+    assert.match(body.last_publication.message, /^Success: published 2026-01: 1 cell displayed/);
     assert.deepEqual(
       body.recent_aggregations.map((run: { message: string; started_at: string }) => [run.started_at, run.message.split(/[:.]/)[0]]),
       [
-        ['2026-03-17T10:00:00.000Z', 'Nothing to do'],
+        ['2026-03-17T10:00:00.000Z', 'Nothing published'],
         ['2026-03-16T10:00:00.000Z', 'Success'],
         ['2026-03-15T10:00:00.000Z', 'Nothing to publish yet'],
       ],

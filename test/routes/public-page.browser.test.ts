@@ -8,7 +8,38 @@ import type { Browser, Page } from 'playwright-core';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { backend } from '../helpers/database.js';
+import { randomUUID } from 'node:crypto';
 import { statsRow } from '../helpers/statistics.js';
+
+/** A figure of the current method (stats_releases); overtime is actual − planned. */
+function release(
+  level: string,
+  keys: { state_code?: string; department_group?: string; profession?: string },
+  n: number,
+  actual: number,
+  planned: number,
+  ci: [number, number, number],
+) {
+  return {
+    id: randomUUID(),
+    period: '2025-09',
+    method: 'v2-bounded-mean-2026',
+    level,
+    state_code: keys.state_code ?? null,
+    department_group: keys.department_group ?? null,
+    profession: keys.profession ?? null,
+    n_display: n,
+    actual_mean: actual,
+    planned_mean: planned,
+    overtime_mean: Math.round((actual - planned) * 100) / 100,
+    actual_ci_half: ci[0],
+    planned_ci_half: ci[1],
+    overtime_ci_half: ci[2],
+    epsilon: 1,
+    k_min: 10,
+    created_at: '2025-10-08T03:00:00.000Z',
+  };
+}
 
 const XSS = '<img src=x onerror=alert(1)>';
 /** The operator's links; `&` and `'` must arrive in the href as they are, escaped in the HTML. */
@@ -66,6 +97,19 @@ describe(`public statistics page in Chromium (${backend})`, () => {
         cell('2026-01', 'NW', 'chirurgie', 25, 55, 46, 11.52, 46.06, 60.88),
         // A month published under the first vocabulary's specialties, before planned and overtime intervals existed.
         cell('2025-06', 'BE', 'cardiology', 15, 53, 44.5, 19.19, null, null),
+      ])
+      .execute();
+    // A month of the current method: Germany and the levels, and its state × department rows.
+    await t.database.db
+      .insertInto('stats_releases')
+      .values([
+        release('germany', {}, 612, 52.4, 42.1, [0.59, 0.4, 0.81]),
+        release('state', { state_code: 'NW' }, 130, 53.1, 42.5, [12.5, 8.2, 17.7]),
+        release('state', { state_code: 'BY' }, 96, 50.2, 41.9, [17, 11, 24]),
+        release('department_group', { department_group: 'anaesthesiologie_intensiv' }, 498, 54.3, 42.2, [1.9, 1.2, 2.45]),
+        release('department_group', { department_group: 'chirurgie' }, 114, 55.0, 43.0, [8.1, 5.3, 11.2]),
+        release('profession', { profession: 'nurse' }, 340, 47.5, 39.9, [15.2, 10.1, 21.4]),
+        release('state_department_group', { state_code: 'NW', department_group: 'chirurgie' }, 44, 61.2, 40.3, [320.4, 210.2, 451.9]),
       ])
       .execute();
     baseUrl = await t.app.listen({ port: 0, host: '127.0.0.1' });
@@ -153,7 +197,7 @@ describe(`public statistics page in Chromium (${backend})`, () => {
       assert.match(csv ?? '', /format=csv.*period=2026-02/);
       const download = await page.request.get(new URL(csv!, baseUrl).toString());
       assert.equal(download.status(), 200);
-      assert.match((await download.text()).split('\r\n')[0]!, /^period,state_code,specialty,n_users,.*,planned_ci_half,overtime_ci_half,n_display,status,computed_at$/);
+      assert.match((await download.text()).split('\r\n')[0]!, /^period,state_code,specialty,profession,level,method,n_users,.*,planned_ci_half,overtime_ci_half,n_display,status,computed_at$/);
       assert.match(await page.locator('#protection-text').textContent() ?? '', /at least 10 people.*ε = 1/);
 
       // Another month.
@@ -161,6 +205,45 @@ describe(`public statistics page in Chromium (${backend})`, () => {
       await page.locator('#chart-state g.row[data-key="NW"]').waitFor();
       assert.deepEqual(await rows(page, 'chart-state').locator('text.label').allTextContents(), ['North Rhine-Westphalia']);
       assert.equal(await attribute(page, '#chart-state g.row[data-key="NW"] rect.actual', 'data-hours'), 55);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a month of the current method shows Germany and the levels first with their intervals, each group on demand', async () => {
+    const { page, problems, close } = await open(`${baseUrl}#2025-09`);
+    try {
+      await page.locator('#chart-germany g.row').waitFor();
+      assert.equal(await page.locator('#period').inputValue(), '2025-09');
+      const germany = '#chart-germany g.row';
+      assert.equal(await attribute(page, `${germany} rect.actual`, 'data-hours'), 52.4);
+      assert.equal(await attribute(page, `${germany} line.whisker.actual`, 'data-half-width'), 0.59);
+      assert.equal(await attribute(page, `${germany} text.overtime`, 'data-half-width'), 0.81);
+      assert.match(await page.locator(germany).textContent() ?? '', /≈ 612 people/);
+      assert.match(await page.locator('#t-intervalText').textContent() ?? '', /90% interval: the true average lies within it with at least 90% probability/);
+      // The levels as released, not recombined from the groups.
+      assert.deepEqual(await rows(page, 'chart-state').locator('text.label').allTextContents(), ['Bavaria', 'North Rhine-Westphalia']);
+      assert.equal(await attribute(page, '#chart-state g.row[data-key="NW"] rect.actual', 'data-hours'), 53.1);
+      assert.equal(await attribute(page, '#chart-state g.row[data-key="NW"] line.whisker.actual', 'data-half-width'), 12.5);
+      const anaesthesia = '#chart-specialty g.row[data-key="anaesthesiologie_intensiv"]';
+      assert.equal(await attribute(page, `${anaesthesia} text.overtime`, 'data-half-width'), 2.45);
+      assert.deepEqual(await rows(page, 'chart-profession').locator('text.label').allTextContents(), ['Nurse']);
+      // Each state × department group only on demand.
+      assert.equal(await page.locator('#cells').isVisible(), false);
+      await page.locator('#toggle-cells').click();
+      const cell = page.locator('#cells-table tr[data-key="NW|chirurgie"]');
+      await cell.waitFor();
+      assert.deepEqual(await cell.locator('td').allTextContents(), [
+        'North Rhine-Westphalia',
+        'Surgery',
+        '≈ 44',
+        '61.2 h ± 320.4',
+        '40.3 h ± 210.2',
+        '20.9 h ± 451.9',
+      ]);
+      await page.locator('#toggle-cells').click();
+      assert.equal(await page.locator('#cells').isVisible(), false);
       assert.deepEqual(problems, []);
     } finally {
       await close();
@@ -249,7 +332,7 @@ describe(`public statistics page in Chromium (${backend})`, () => {
       // On 5 March, February is not out yet: it is published 7 days after its end, on 8 March.
       assert.match(
         await page.locator('#empty-when').textContent() ?? '',
-        /^A month is published 7 days after it ends: February 2026 on 8 March 2026\. .*at least 10 people there have recorded at least 7 days/,
+        /^A month is published 7 days after it ends: February 2026 on 8 March 2026\. A group appears once enough people in it have recorded complete weeks that month \(its noisy count reaches 10\)/,
       );
       assert.deepEqual(problems, []);
     } finally {

@@ -42,7 +42,7 @@ describe(`statistics and accounts (${backend})`, () => {
     const report = run.json();
     assert.equal(report.status, 'success');
     assert.equal(report.trigger, 'admin');
-    assert.equal(report.cells_published, 1);
+    assert.equal(report.cells_published, 1, JSON.stringify(report));
     assert.equal(report.users_counted, 10);
 
     const dashboard = await t.app.inject({ method: 'GET', url: '/admin/data', headers: ADMIN });
@@ -52,7 +52,8 @@ describe(`statistics and accounts (${backend})`, () => {
     const [row] = (await t.app.inject({ method: 'GET', url: '/stats/by-state-specialty?period=2026-02' })).json();
     assert.equal(row.state_code, 'BE');
     assert.equal(row.n_users, 10);
-    // Weekly hours = mean minutes per reported day × 7 / 60: (9 × 56 h + 67.2 h) / 10 doctors = 57.12 h.
+    // Each counts through one complete week (2–8 February, seven confirmed days; the three days after it are an
+    // incomplete week and do not count): (9 × 56 h + 7 × 9.6 h) / 10 doctors = 57.12 h.
     assert.ok(Math.abs(row.avg_weekly_hours - 57.12) < 0.01, String(row.avg_weekly_hours));
 
     // The app's insights card asks for the cell of the stored profile and finds this release.

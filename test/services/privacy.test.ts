@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { noiseParameters } from '../../src/services/aggregation.js';
+import { noisePlan } from '../../src/services/statistics-method.js';
 import {
   CryptoRandom,
   bernoulliExp,
@@ -37,15 +37,15 @@ describe('exact discrete Laplace sampler', () => {
     assert.deepEqual(rationalFromNumber(1e9), { num: 1_000_000_000n, den: 1n });
     assert.deepEqual(rationalFromNumber(2.5e-7), { num: 1n, den: 4_000_000n });
     assert.deepEqual(rationalFromNumber(1e21), { num: 10n ** 21n, den: 1n });
-    const defaults = noiseParameters({ epsilon: 1, epsilonActualShare: 0.8, weeklyHoursCap: 100 });
-    assert.deepEqual(defaults.scaleActual, { num: 12_500n, den: 1n }, '100 h × 100 grid / 0.8');
-    assert.deepEqual(defaults.scalePlanned, { num: 50_000n, den: 1n }, '100 h × 100 grid / 0.2');
-    assert.deepEqual(defaults.epsilonActual, { num: 4n, den: 5n });
-    assert.deepEqual(defaults.epsilonPlanned, { num: 1n, den: 5n });
-    assert.equal(defaults.capGrid, 10_000);
-    const odd = noiseParameters({ epsilon: 0.3, epsilonActualShare: 0.7, weeklyHoursCap: 99.995 });
+    const defaults = noisePlan(1, 80);
+    assert.deepEqual(defaults.count.epsilon, { num: 3n, den: 10n }, 'ε_count = 0.3');
+    assert.deepEqual(defaults.count.scale, { num: 10n, den: 3n }, 'sensitivity 1 / 0.3');
+    assert.deepEqual(defaults.sums.department_group!.scale, rational(8000n * 1000n, 95n), '80 h × 100 grid / 0.095');
+    assert.deepEqual(defaults.sums.profession!.scale, rational(8000n * 1000n, 15n), '80 h × 100 grid / 0.015');
+    assert.equal(defaults.capGrid, 8000);
+    const odd = noisePlan(0.3, 99.995);
     assert.equal(odd.capGrid, 9999, 'a cap between grid points is rounded down, never up');
-    assert.deepEqual(odd.scaleActual, rational(9_999_500n * 100n, 21n * 1000n));
+    assert.deepEqual(odd.sums.department_group!.scale, rational(9999n * 10000n, 285n), '9999 / (0.3 × 0.095)');
   });
 
   test('Bernoulli(exp(−γ)) has exactly the probability exp(−γ)', () => {
@@ -111,9 +111,9 @@ describe('exact discrete Laplace sampler', () => {
   });
 
   test('a negligible scale (a huge ε) gives exactly zero', () => {
-    const { scaleActual, scalePlanned } = noiseParameters({ epsilon: 1e9, epsilonActualShare: 0.8, weeklyHoursCap: 100 });
-    assert.ok(draws(scaleActual, 2000).every((z) => z === 0));
-    assert.ok(draws(scalePlanned, 2000).every((z) => z === 0));
+    const plan = noisePlan(1e12, 80);
+    assert.ok(draws(plan.sums.cell!.scale, 2000).every((z) => z === 0));
+    assert.ok(draws(plan.count.scale, 2000).every((z) => z === 0));
   });
 
   test('uniform integers are unbiased, also beyond 32 bits', () => {

@@ -12,6 +12,7 @@ import * as m0005 from './0005_statistics.js';
 import * as m0006 from './0006_feedback.js';
 import * as m0007 from './0007_app_v2.js';
 import * as m0008 from './0008_import_original.js';
+import * as m0009 from './0009_statistics_v2.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0006_feedback': m0006,
   '0007_app_v2': m0007,
   '0008_import_original': m0008,
+  '0009_statistics_v2': m0009,
 };

@@ -60,12 +60,18 @@ export class AdminStatsRepository {
     };
   }
 
+  /** Published cells of both methods: the first method's rows and the current method's cells (state × department group × profession). */
   async publishedCellCount(): Promise<number> {
-    const row = await this.db
+    const legacy = await this.db
       .selectFrom('stats_by_state_specialty')
       .select((eb) => eb.fn.countAll<number>().as('count'))
       .executeTakeFirstOrThrow();
-    return Number(row.count);
+    const current = await this.db
+      .selectFrom('stats_releases')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('level', '=', 'cell')
+      .executeTakeFirstOrThrow();
+    return Number(legacy.count) + Number(current.count);
   }
 
   async recentSubmissions(limit: number): Promise<RecentSubmission[]> {
