@@ -87,7 +87,11 @@ export function runPrimary(config: Config): void {
     exitCode = code;
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     if (workers.length === 0) process.exit(exitCode);
-    for (const worker of workers) if (worker.isConnected()) worker.send(shutdownMessage);
+    for (const worker of workers) {
+      // A worker still starting has nothing in flight and may not listen for the message yet.
+      if (!listening.has(worker)) worker.process.kill('SIGTERM');
+      else if (worker.isConnected()) worker.send(shutdownMessage);
+    }
     setTimeout(() => {
       log('error', 'shutdown deadline passed; stopping the workers still running');
       for (const worker of workers) worker.process.kill('SIGKILL');
