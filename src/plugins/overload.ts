@@ -8,10 +8,11 @@
  * instance for a dead one.
  *
  * The gate sits in front of Fastify, in the HTTP server's request listener (Fastify's `serverFactory`): at
- * 1,000 connections a closed-loop client sends a new request the moment it is refused, and a refusal that
- * went through Fastify (request and reply objects, a child logger, routing, hooks, serialisation) cost
- * several times what writing a prepared answer costs, time the admitted requests waited for. Requests
- * injected without a socket (`app.inject()` in tests) do not pass the gate.
+ * 1,000 connections a closed-loop client sends a new request the moment it is refused, so refusals can
+ * take most of the event loop's time, which the admitted requests wait for. Here a refusal is one prepared
+ * buffer written; through Fastify it would also make request and reply objects and a child logger, route,
+ * run the hooks and serialise. Requests injected without a socket (`app.inject()` in tests) do not pass
+ * the gate.
  *
  * Written here rather than taken from @fastify/under-pressure, which knows neither the pool's queue nor
  * requests in flight, and answers through Fastify.
