@@ -2,7 +2,9 @@
  * Load: a real server process under a steady mix of the traffic phones send, well below its maximum
  * (the benchmark measures the maximum; this suite checks correctness under sustained load).
  *
- * - no 5xx and no transport error, ever;
+ * - no 5xx and no transport error, ever, except the overload gate's 503 (src/plugins/overload.ts): when the
+ *   machine stalls (CI runs two test files at once on two cores), a server whose event loop runs late refuses
+ *   new requests at once, storing nothing, as it does in production; those must stay rare;
  * - every answer is the one the request deserves (a new day 201, a retry 200, a conflicting day 409, ...);
  * - every 201 for POST /work-events is exactly one row afterwards, holding the minutes of that request, and
  *   no row exists without its 201 (no duplicates, no losses); the same for feedback;
@@ -16,6 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { backend } from '../helpers/database.js';
 import { auth, countRows, pastDate, phoneIp, seedUsers, startServiceProcess, workEventRowCounts, type SeededUser, type ServiceProcess } from './fixtures.js';
 import { Client, describeOutcomes, drive, tally, type Outcome, type RequestSpec } from './traffic.js';
+import { SHED_DETAIL } from '../../src/plugins/overload.js';
 
 const SECONDS = Number(process.env.RELIABILITY_LOAD_SECONDS ?? 60);
 const RATE = Number(process.env.RELIABILITY_LOAD_RATE ?? 250);
@@ -107,6 +110,11 @@ const EXPECTED: Record<string, number[]> = {
   feedback: [201],
 };
 
+/** The overload gate's refusal: a deliberate answer that stores nothing, never an error. */
+const isShed = (o: Outcome) => o.status === 503 && o.body === JSON.stringify({ detail: SHED_DETAIL });
+/** Refusals allowed at this rate, far below the service's capacity: only a stall of the machine explains them. */
+const MAX_SHED_SHARE = 0.05;
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 
 describe(`load: ${SECONDS} s of mixed traffic at ${RATE} requests/s (${backend})`, { timeout: (SECONDS + 120) * 1000 }, () => {
@@ -135,16 +143,18 @@ describe(`load: ${SECONDS} s of mixed traffic at ${RATE} requests/s (${backend})
   });
   after(async () => service?.close());
 
-  test('no 5xx and no transport error', () => {
+  test('no 5xx and no transport error; overload refusals, if any, are rare', () => {
     assert.ok(outcomes.length >= SECONDS * RATE * 0.5, `only ${outcomes.length} requests were sent`);
-    const failed = outcomes.filter((o) => o.status === null || o.status >= 500);
+    const failed = outcomes.filter((o) => o.status === null || (o.status >= 500 && !isShed(o)));
     assert.equal(failed.length, 0, `${failed.length} failed:\n${describeOutcomes(failed)}`);
+    const shed = outcomes.filter(isShed).length;
+    assert.ok(shed <= outcomes.length * MAX_SHED_SHARE, `${shed} of ${outcomes.length} requests refused as overload`);
   });
 
   test('every request gets the answer it deserves', () => {
-    const wrong = outcomes.filter((o) => !EXPECTED[String(o.spec.tag!.kind)]!.includes(o.status!));
+    const wrong = outcomes.filter((o) => !isShed(o) && !EXPECTED[String(o.spec.tag!.kind)]!.includes(o.status!));
     assert.equal(wrong.length, 0, `${wrong.length} unexpected answers:\n${describeOutcomes(wrong)}`);
-    for (const o of outcomes.filter((o) => o.spec.tag!.kind === 'list')) {
+    for (const o of outcomes.filter((o) => o.spec.tag!.kind === 'list' && !isShed(o))) {
       const events = JSON.parse(o.body) as unknown[];
       assert.ok(Array.isArray(events) && events.length <= 60);
     }
@@ -159,6 +169,8 @@ describe(`load: ${SECONDS} s of mixed traffic at ${RATE} requests/s (${backend})
     const problems: string[] = [];
     for (const [k, answers] of byPair) {
       const created = answers.filter((o) => o.status === 201);
+      // Every request of that day refused as overload: nothing stored, nothing to check.
+      if (created.length === 0 && answers.every(isShed)) continue;
       if (created.length !== 1) {
         problems.push(`day ${k}: ${created.length} answers 201`);
         continue;
