@@ -25,14 +25,23 @@ function createAjv(coerceTypes: boolean) {
   return ajv;
 }
 
+/** What no stored text may contain, and the 422's words for it. */
+const UNSTORABLE: readonly { pattern: RegExp; problem: string }[] = [
+  { pattern: /\u0000/, problem: 'must not contain NUL characters' },
+  // A lone UTF-16 surrogate (JSON allows "\ud800") is no character at all: it has no UTF-8 form, PostgreSQL's
+  // jsonb refuses its escape (the insert fails: a 500) and text columns would store a replacement character.
+  { pattern: /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/, problem: 'must be valid Unicode text (it contains an unpaired surrogate)' },
+];
+
 /**
- * Where in a parsed JSON body a NUL character hides (in a text or a key), as the field path the 422 names;
- * null when there is none. PostgreSQL's text and jsonb cannot store NUL (the insert fails: a 500) and
- * SQLite would keep it silently, so no body containing one is accepted, whatever the endpoint.
+ * Where in a parsed JSON body a text (or a key) holds what no database can store faithfully — a NUL
+ * character or an unpaired surrogate — as the field path and the problem the 422 names; null when there is
+ * none. PostgreSQL refuses them (the insert fails: a 500) and SQLite would keep or alter them silently, so no
+ * body containing one is accepted, whatever the endpoint.
  *
  * A loop, not recursion: a body can nest arrays thousands of levels deep, which would overflow the stack.
  */
-export function findNulCharacter(body: unknown): string | null {
+export function findUnstorableText(body: unknown): { field: string; problem: string } | null {
   interface Node {
     value: unknown;
     key: string | null;
@@ -43,14 +52,17 @@ export function findNulCharacter(body: unknown): string | null {
     for (let n = node; n !== null && n.key !== null; n = n.parent) keys.push(n.key);
     return keys.reverse().join('.') || 'body';
   };
+  const problemOf = (text: string) => UNSTORABLE.find(({ pattern }) => pattern.test(text))?.problem;
   const pending: Node[] = [{ value: body, key: null, parent: null }];
   while (pending.length > 0) {
     const node = pending.pop()!;
     if (typeof node.value === 'string') {
-      if (node.value.includes('\u0000')) return pathOf(node);
+      const problem = problemOf(node.value);
+      if (problem) return { field: pathOf(node), problem };
     } else if (typeof node.value === 'object' && node.value !== null) {
       for (const [key, value] of Object.entries(node.value)) {
-        if (key.includes('\u0000')) return pathOf(node);
+        const problem = problemOf(key);
+        if (problem) return { field: pathOf(node), problem };
         pending.push({ value, key, parent: node });
       }
     }
@@ -108,8 +120,8 @@ export function installValidation(app: FastifyInstance): void {
   // parameters reach the database too (`?specialty=%00` was a 500 on PostgreSQL).
   app.addHook('preHandler', async (request) => {
     for (const part of [request.body, request.query, request.params]) {
-      const field = findNulCharacter(part);
-      if (field !== null) throw unprocessable(`${field}: must not contain NUL characters`);
+      const found = findUnstorableText(part);
+      if (found !== null) throw unprocessable(`${found.field}: ${found.problem}`);
     }
   });
   const strict = createAjv(false);

@@ -133,6 +133,19 @@ describe('error format', () => {
     assert.match(text.json().detail, /^note: must NOT have more than 5 characters$/);
   });
 
+  test('an unpaired surrogate (no Unicode character, unstorable in PostgreSQL) is 422 naming the field; a real emoji passes', async () => {
+    for (const [payload, detail] of [
+      ['{"minutes": 1, "data": {"area": "\\ud800 \\udc00"}}', 'data.area: must be valid Unicode text (it contains an unpaired surrogate)'],
+      ['{"minutes": 1, "note": "a\\udc00"}', 'note: must be valid Unicode text (it contains an unpaired surrogate)'],
+      ['{"minutes": 1, "data": {"\\ud83d": 1}}', 'data: must be valid Unicode text (it contains an unpaired surrogate)'],
+    ]) {
+      const res = await post(payload!);
+      assert.deepEqual([res.statusCode, res.json()], [422, { detail }], payload);
+    }
+    const emoji = await post('{"minutes": 1, "note": "\\ud83d\\ude00", "data": {"mood": "\\ud83d\\ude00"}}');
+    assert.equal(emoji.statusCode, 200, emoji.body);
+  });
+
   test('a NUL character in a query string is 422 naming the parameter', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/stats/by-state-specialty?specialty=card%00iology' });
     assert.deepEqual([res.statusCode, res.json()], [422, { detail: 'specialty: must not contain NUL characters' }]);

@@ -120,6 +120,14 @@ describe(`POST /feedback with the mobile app's body (${backend})`, () => {
     assert.deepEqual(diagnostics.gps_telemetry, appBody().gps_telemetry);
   });
 
+  test('text that is no valid Unicode (an unpaired surrogate) is 422 naming the field, and nothing is stored', async () => {
+    // Found by the fuzz: PostgreSQL refuses the escape "\ud800" in jsonb, which was a 500.
+    const before = await countReports();
+    const res = await send({ ...appBody(), feature_area: '\ud800 \udc00' });
+    assert.deepEqual([res.statusCode, res.json()], [422, { detail: 'feature_area: must be valid Unicode text (it contains an unpaired surrogate)' }]);
+    assert.equal(await countReports(), before);
+  });
+
   test('the exact app body with a null description: 201, stored without text', async () => {
     const report = await sendApp({ description: null });
     assert.equal(report.description, '');
