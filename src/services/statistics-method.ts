@@ -357,7 +357,8 @@ export function figures(measurements: Measurements, plan: NoisePlan, rule: Displ
   const actual = fit.fit(measurements.sums.actual);
   const overtime = fit.fit(measurements.sums.overtime);
   const mid = plan.capGrid / 2;
-  const epsilonCount = toNumber(plan.count.epsilon);
+  // Public parameters only: one threshold per level, the same for every unit of it.
+  const thresholds = displayThresholds(plan, rule.kMin, domain);
   const out: Figure[] = [];
   for (const level of LEVELS) {
     for (const { unit, key, members } of units.get(level)!) {
@@ -394,7 +395,7 @@ export function figures(measurements: Measurements, plan: NoisePlan, rule: Displ
         overtime_ci_half: half(varS + dOvertime * dOvertime * varN),
       };
       figure.displayed =
-        n >= displayThreshold(members.length, rule.kMin, epsilonCount) &&
+        n >= thresholds[level] &&
         Math.max(figure.actual_ci_half, figure.planned_ci_half, figure.overtime_ci_half) <= rule.maxHalfWidthHours;
       out.push(figure);
     }
@@ -515,7 +516,6 @@ export function displayThresholds(plan: NoisePlan, kMin: number, domain: readonl
  */
 export function displayProbability(n: number, threshold: number, epsilonCount: number): number {
   const k = threshold - n;
-  const q = Math.exp(-epsilonCount);
-  if (k <= 0) return 1 - q ** (1 - k) / (1 + q);
-  return q ** k / (1 + q);
+  // By symmetry, P(Z ≥ k) = 1 − P(Z ≥ 1 − k) for k ≤ 0.
+  return k > 0 ? noiseTailBound(1, k, epsilonCount) : 1 - noiseTailBound(1, 1 - k, epsilonCount);
 }

@@ -9,6 +9,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DB } from '../schema.js';
 import { addDays } from '../../services/periods.js';
+import type { CellData } from '../../services/statistics-method.js';
 import { NOT_SPECIFIED, PROFESSION_CODES, SPECIALTY_KEYS, STATE_CODES } from '../../services/taxonomy.js';
 
 /** What counts for one month: its days, the per-person clipping bound and the consent versions in force. */
@@ -19,19 +20,6 @@ export interface AggregationWindow {
   capGrid: number;
   /** CURRENT_TERMS_VERSION / CURRENT_PRIVACY_VERSION: only people who accepted these are counted. */
   consent: { terms: string; privacy: string };
-}
-
-/**
- * Totals of one cell (state × department group × profession), in grid units: Σ of the people's clipped mean
- * weekly actual hours, and Σ of their overtime (clipped actual − clipped planned, clipped to ±overtimeBound).
- */
-export interface CellTotals {
-  state_code: string;
-  department_group: string;
-  profession: string;
-  n_users: number;
-  actual_sum: number;
-  overtime_sum: number;
 }
 
 interface StagedPerson {
@@ -188,8 +176,12 @@ export class MonthlyAggregationRepository {
     await this.db.schema.createTable('aggregation_stage').temporary().as(eligible).execute();
   }
 
-  /** Every cell with at least one staged person (the caller adds the empty cells of the domain). */
-  async cellTotals(overtimeBound: number): Promise<CellTotals[]> {
+  /**
+   * Every cell with at least one staged person (the caller adds the empty cells of the domain), in grid
+   * units: Σ of the people's clipped mean weekly actual hours, and Σ of their overtime (clipped actual −
+   * clipped planned, clipped to ±overtimeBound).
+   */
+  async cellTotals(overtimeBound: number): Promise<CellData[]> {
     const bound = sql.lit(Math.floor(overtimeBound));
     const overtime = sql<number>`case when actual_grid - planned_grid > ${bound} then ${bound}
       when planned_grid - actual_grid > ${bound} then -${bound} else actual_grid - planned_grid end`;
