@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { insertFeedback } from '../helpers/admin-seed.js';
 import { DAY } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
 import { runScript } from '../helpers/process.js';
@@ -31,22 +32,7 @@ describe(`npm run maintenance (${backend})`, () => {
     const old = new Date(now - 120 * DAY).toISOString();
     const recent = new Date(now - DAY / 24).toISOString();
     const future = new Date(now + DAY).toISOString();
-    await db
-      .insertInto('feedback')
-      .values([old, recent].map((created_at) => ({
-        id: randomUUID(),
-        user_id: null,
-        description: 'report',
-        app_version: null,
-        build_number: null,
-        platform: null,
-        device_model: null,
-        os_version: null,
-        app_state: null,
-        created_at,
-        updated_at: created_at,
-      })))
-      .execute();
+    await insertFeedback(db, [old, recent].map((createdAt) => ({ createdAt })));
     await db
       .insertInto('verification_codes')
       .values([old, future].map((expires_at) => ({ id: randomUUID(), email_hash: `h-${randomUUID()}`, code: 'x', expires_at, used: false, created_at: old })))

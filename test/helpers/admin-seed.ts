@@ -35,6 +35,28 @@ export async function insertUser(
   return id;
 }
 
+/** An anonymous plain-text feedback report written at `createdAt` (for the retention purge). */
+export async function insertFeedback(db: Kysely<DB>, reports: { createdAt: string; description?: string }[]): Promise<void> {
+  await db
+    .insertInto('feedback')
+    .values(
+      reports.map(({ createdAt, description = 'report' }) => ({
+        id: randomUUID(),
+        user_id: null,
+        description,
+        app_version: null,
+        build_number: null,
+        platform: null,
+        device_model: null,
+        os_version: null,
+        app_state: null,
+        created_at: createdAt,
+        updated_at: createdAt,
+      })),
+    )
+    .execute();
+}
+
 export async function insertWorkEvent(
   db: Kysely<DB>,
   event: { userId: string; date: string; createdAt: string; planned?: number; actual?: number },

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { insertFeedback } from '../helpers/admin-seed.js';
 import { DAY } from '../helpers/clock.js';
 import { backend } from '../helpers/database.js';
 import { addCell } from '../helpers/statistics.js';
@@ -22,23 +23,10 @@ describe(`daily maintenance (${backend})`, () => {
     const now = t.clock.now();
     const old = new Date(now.getTime() - 120 * DAY).toISOString();
     await addCell(db, { period: '2026-01', state_code: 'HH', specialty: 'innere_medizin', users: 12 });
-    await db
-      .insertInto('feedback')
-      .values(['old', 'new'].map((age) => ({
-        id: randomUUID(),
-        user_id: null,
-        description: `${age} report`,
-        app_version: null,
-        build_number: null,
-        platform: null,
-        device_model: null,
-        os_version: null,
-        app_state: null,
-        status: 'new' as const,
-        created_at: age === 'old' ? old : now.toISOString(),
-        updated_at: age === 'old' ? old : now.toISOString(),
-      })))
-      .execute();
+    await insertFeedback(db, [
+      { createdAt: old, description: 'old report' },
+      { createdAt: now.toISOString(), description: 'new report' },
+    ]);
     await db
       .insertInto('verification_codes')
       .values({ id: randomUUID(), email_hash: 'h-expired', code: 'x', expires_at: old, used: false, created_at: old })
