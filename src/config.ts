@@ -61,6 +61,11 @@ export interface OverloadConfig {
   maxEventLoopDelayMs: number;
   /** The `Retry-After` of a shed request, in seconds. */
   retryAfterSeconds: number;
+  /**
+   * How long a refusal is held before it is sent, in milliseconds (0: at once). A client that retries the
+   * moment it is refused can then be refused at most once per this time on each connection.
+   */
+  refusalDelayMs: number;
 }
 
 /** Sign in with Apple and Google (contract §4.14): where the providers publish their keys, and our audience. */
@@ -159,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxPoolWaiting: read.integer('SHED_MAX_POOL_WAITING', 100, { min: 0 }),
       maxEventLoopDelayMs: read.integer('SHED_MAX_EVENT_LOOP_DELAY_MS', 200, { min: 0 }),
       retryAfterSeconds: read.integer('SHED_RETRY_AFTER_SECONDS', 2, { min: 1, max: 3600 }),
+      refusalDelayMs: read.integer('SHED_REFUSAL_DELAY_MS', 250, { min: 0, max: 10_000 }),
     },
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     dataDir,

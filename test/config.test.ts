@@ -64,12 +64,25 @@ describe('configuration', () => {
   });
 
   test('overload bounds: defaults, 0 turns a bound off, nonsense is refused', () => {
-    assert.deepEqual(loadConfig(PRODUCTION).overload, { maxInFlight: 64, maxPoolWaiting: 100, maxEventLoopDelayMs: 200, retryAfterSeconds: 2 });
-    const off = loadConfig({ ...PRODUCTION, SHED_MAX_IN_FLIGHT: '0', SHED_MAX_POOL_WAITING: '0', SHED_MAX_EVENT_LOOP_DELAY_MS: '0' });
-    assert.deepEqual(off.overload, { maxInFlight: 0, maxPoolWaiting: 0, maxEventLoopDelayMs: 0, retryAfterSeconds: 2 });
-    assert.deepEqual(problemsOf({ ...PRODUCTION, SHED_MAX_IN_FLIGHT: '-1', SHED_RETRY_AFTER_SECONDS: '0' }), [
+    assert.deepEqual(loadConfig(PRODUCTION).overload, {
+      maxInFlight: 64,
+      maxPoolWaiting: 100,
+      maxEventLoopDelayMs: 200,
+      retryAfterSeconds: 2,
+      refusalDelayMs: 250,
+    });
+    const off = loadConfig({
+      ...PRODUCTION,
+      SHED_MAX_IN_FLIGHT: '0',
+      SHED_MAX_POOL_WAITING: '0',
+      SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+      SHED_REFUSAL_DELAY_MS: '0',
+    });
+    assert.deepEqual(off.overload, { maxInFlight: 0, maxPoolWaiting: 0, maxEventLoopDelayMs: 0, retryAfterSeconds: 2, refusalDelayMs: 0 });
+    assert.deepEqual(problemsOf({ ...PRODUCTION, SHED_MAX_IN_FLIGHT: '-1', SHED_RETRY_AFTER_SECONDS: '0', SHED_REFUSAL_DELAY_MS: '-5' }), [
       'SHED_MAX_IN_FLIGHT must be at least 0, got -1',
       'SHED_RETRY_AFTER_SECONDS must be at least 1 and at most 3600, got 0',
+      'SHED_REFUSAL_DELAY_MS must be at least 0 and at most 10000, got -5',
     ]);
   });
 

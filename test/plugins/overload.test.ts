@@ -41,10 +41,15 @@ async function workEventRows(t: TestApp): Promise<number> {
 }
 
 describe(`overload shedding (${backend})`, () => {
-  test('past SHED_MAX_IN_FLIGHT a new request gets 503 with detail and Retry-After at once and stores nothing; admitted ones finish; /healthz and /metrics are always served', async () => {
+  test('past SHED_MAX_IN_FLIGHT a new request gets 503 with detail and Retry-After and stores nothing; admitted ones finish; /healthz and /metrics are always served', async () => {
     let hold!: ReturnType<typeof holdingRoute>;
     const t = await createTestApp({
-      env: { SHED_MAX_IN_FLIGHT: '2', SHED_RETRY_AFTER_SECONDS: '3', ADMIN_PASSWORD: 'overload-admin-password' },
+      env: {
+        SHED_MAX_IN_FLIGHT: '2',
+        SHED_RETRY_AFTER_SECONDS: '3',
+        SHED_REFUSAL_DELAY_MS: '0',
+        ADMIN_PASSWORD: 'overload-admin-password',
+      },
       beforeReady: (app) => void (hold = holdingRoute(app)),
     });
     try {
@@ -83,6 +88,45 @@ describe(`overload shedding (${backend})`, () => {
       assert.equal(accepted.status, 201, 'served again once the requests in flight are answered');
       assert.equal(await workEventRows(t), 1);
       assert.equal(t.app.overload.inFlight(), 0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('a refusal is sent SHED_REFUSAL_DELAY_MS after the request, holds no place in flight, and a client that leaves meanwhile costs nothing', async () => {
+    let hold!: ReturnType<typeof holdingRoute>;
+    const t = await createTestApp({
+      env: { SHED_MAX_IN_FLIGHT: '1', SHED_REFUSAL_DELAY_MS: '400' },
+      beforeReady: (app) => void (hold = holdingRoute(app)),
+    });
+    try {
+      const url = await listening(t);
+      const { token } = await createRegisteredUser(t);
+      const admitted = fetch(`${url}/test/hold`);
+      await hold.waitUntilHeld(1);
+
+      const started = performance.now();
+      const refusedPost = postWorkEvent(url, token, '2026-01-07');
+      const refusedGet = fetch(`${url}/taxonomy`);
+      while (t.app.overload.shed().in_flight < 2) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(t.app.overload.inFlight(), 1, 'a held refusal is not a request in flight');
+      const [post, get] = await Promise.all([refusedPost, refusedGet]);
+      // Timers never fire early; a millisecond of rounding aside.
+      assert.ok(performance.now() - started >= 399, `refused after ${performance.now() - started} ms`);
+      assert.deepEqual([post.status, get.status], [503, 503]);
+      assert.match(((await post.json()) as { detail: string }).detail, /overloaded/);
+
+      const abort = new AbortController();
+      const gone = fetch(`${url}/taxonomy`, { signal: abort.signal }).catch(() => 'aborted');
+      while (t.app.overload.shed().in_flight < 3) await new Promise((r) => setTimeout(r, 5));
+      abort.abort();
+      assert.equal(await gone, 'aborted');
+      await new Promise((r) => setTimeout(r, 500));
+
+      hold.release();
+      assert.equal((await admitted).status, 200);
+      assert.equal(await workEventRows(t), 0, 'the refused request stored nothing');
+      assert.equal((await postWorkEvent(url, token, '2026-01-07')).status, 201, 'served once there is room');
     } finally {
       await t.close();
     }
