@@ -53,6 +53,27 @@ export async function snapshotTransaction<T>(
         return work(trx);
       });
   }
+  return immediateTransaction(db, work);
+}
+
+/**
+ * Runs `work` in a transaction that holds a lock on `name` until it ends: one process at a time per name, for
+ * a read followed by a write that must not interleave with another's (a rate limit's count and its new hit).
+ * PostgreSQL: a transaction-scoped advisory lock on the name's 64-bit hash (two names that share a hash only
+ * wait for each other). SQLite: BEGIN IMMEDIATE, the database's write lock.
+ */
+export async function lockedTransaction<T>(database: Database, name: string, work: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+  if (database.dialect === 'postgres') {
+    return database.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(trx);
+      return work(trx);
+    });
+  }
+  return immediateTransaction(database.db, work);
+}
+
+/** SQLite: BEGIN IMMEDIATE takes the write lock before the first read; a second process waits for it. */
+function immediateTransaction<T>(db: Kysely<DB>, work: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
   return db.connection().execute(async (connection) => {
     await sql`begin immediate`.execute(connection);
     try {

@@ -44,7 +44,7 @@ export interface ServiceDeps {
 }
 
 export function createServices({ config, database, clock, logger = consoleLogger }: ServiceDeps) {
-  const rateLimiter = new RateLimiter(new RateLimitRepository(database.db), clock);
+  const rateLimiter = new RateLimiter(new RateLimitRepository(database), clock);
   const users = new UserRepository(database.db);
   const tokens = new TokenService(config.secretKey, clock, config.originalSecretKey);
   const verifications = new EmailVerificationRepository(database.db);

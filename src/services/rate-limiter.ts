@@ -1,10 +1,11 @@
 /**
  * Sliding-window rate limits stored in the database, so that several server processes enforce one limit.
  *
- * A request first records its hit, then counts the window. Because every request counts after its own
- * insert, at most `max` requests can ever pass, however many arrive at once: the last of any `max + 1`
- * to insert sees all the others. A refused hit is removed again, so that `Retry-After` stays truthful
- * and a client that keeps knocking is not locked out for longer than the window.
+ * A hit counts the window and records itself in one transaction that holds a lock on its bucket, so hits on
+ * one bucket take turns across all processes: exactly `max` of a burst pass, however many arrive at once.
+ * (Recording first and counting after is safe without a lock, but under a burst every hit can see more than
+ * `max` and all are refused.) A refused hit is not recorded, so that `Retry-After` stays truthful and a
+ * client that keeps knocking is not locked out for longer than the window.
  */
 import { isIP } from 'node:net';
 import type { RateLimitRepository } from '../db/repositories/rate-limits.js';
@@ -68,17 +69,10 @@ export class RateLimiter {
    */
   async hit(bucket: string, limits: Limit[], detail?: string): Promise<string> {
     const now = this.clock.now();
-    const id = await this.repository.insertHit(bucket, now);
-    for (const limit of limits) {
-      const since = new Date(now.getTime() - limit.windowMs);
-      const { count, oldest } = await this.repository.window(bucket, since);
-      if (count > limit.max) {
-        await this.repository.deleteHit(id);
-        const freeAt = (oldest ? new Date(oldest).getTime() : now.getTime()) + limit.windowMs;
-        throw tooManyRequests((freeAt - now.getTime()) / 1000, detail);
-      }
-    }
-    return id;
+    return this.repository.serialised(bucket, async (repository) => {
+      await this.#refuseWhenFull(repository, bucket, limits, now, detail);
+      return repository.insertHit(bucket, now);
+    });
   }
 
   /** Removes a hit recorded by `hit` (e.g. an admin login that turned out to be right). */
@@ -88,9 +82,13 @@ export class RateLimiter {
 
   /** Checks without recording: throws 429 when `bucket` is already at any of its limits. */
   async check(bucket: string, limits: Limit[], detail?: string): Promise<void> {
-    const now = this.clock.now();
+    await this.#refuseWhenFull(this.repository, bucket, limits, this.clock.now(), detail);
+  }
+
+  /** Throws 429 with `Retry-After` when `bucket` already holds `max` hits in the window of any of `limits`. */
+  async #refuseWhenFull(repository: RateLimitRepository, bucket: string, limits: Limit[], now: Date, detail?: string): Promise<void> {
     for (const limit of limits) {
-      const { count, oldest } = await this.repository.window(bucket, new Date(now.getTime() - limit.windowMs));
+      const { count, oldest } = await repository.window(bucket, new Date(now.getTime() - limit.windowMs));
       if (count >= limit.max) {
         const freeAt = (oldest ? new Date(oldest).getTime() : now.getTime()) + limit.windowMs;
         throw tooManyRequests((freeAt - now.getTime()) / 1000, detail);

@@ -1,9 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { Database } from '../index.js';
 import type { DB } from '../schema.js';
+import { lockedTransaction } from '../transactions.js';
 
 export class RateLimitRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly database: Database,
+    private readonly db: Kysely<DB> = database.db,
+  ) {}
+
+  /**
+   * Runs `work` with this repository inside a transaction that no other process's `serialised` for the same
+   * bucket interleaves with: a count and the hit that follows it are one step.
+   */
+  serialised<T>(bucket: string, work: (repository: RateLimitRepository) => Promise<T>): Promise<T> {
+    return lockedTransaction(this.database, `rate-limit:${bucket}`, (trx) => work(new RateLimitRepository(this.database, trx)));
+  }
 
   async insertHit(bucket: string, at: Date): Promise<string> {
     const id = randomUUID();
