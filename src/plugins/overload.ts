@@ -1,7 +1,7 @@
 /**
- * Admission control: while this process is overloaded, a new request is answered at once with 503, a
- * `Retry-After` and a `detail`, instead of waiting in a queue for seconds (a phone retries anyway, and a
- * fast refusal lets it). Overloaded means one of the configured bounds (SHED_*, src/config.ts) is passed:
+ * Admission control: while this process is overloaded, a new request is refused when it arrives, with 503,
+ * a `Retry-After` and a `detail` (sent a quarter of a second later, see below), instead of waiting in a queue
+ * for seconds (a phone retries anyway, and a quick refusal lets it). Overloaded means one of the configured bounds (SHED_*, src/config.ts) is passed:
  * requests in flight, queries waiting for a PostgreSQL connection, or the event loop's median delay over the
  * last sampling window. The decision is made when a request arrives and never again: an admitted request
  * always finishes. /healthz and /metrics are always served, so a load balancer never mistakes a busy
@@ -16,8 +16,8 @@
  * `Retry-After` and sends its next request the moment it is refused would otherwise make the refusals
  * themselves the overload: measured at 1,000 such connections, the server answered 30,000 refusals a second
  * and had time for 355 admitted requests a second, each waiting 0.4 s for the event loop. Held refusals cost
- * a timer each, and a connection can be refused at most four times a second; the same run then admitted
- * 7,000 requests a second with p99 42 ms (docs/performance.md). The request is refused, stores nothing and
+ * a timer each, and a connection can be refused at most four times a second; the same worker then admitted
+ * 6,700 requests a second with p99 39 ms (docs/performance.md). The request is refused, stores nothing and
  * holds no place among the requests in flight while its answer waits.
  *
  * Written here rather than taken from @fastify/under-pressure, which knows neither the pool's queue nor
