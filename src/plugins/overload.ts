@@ -1,9 +1,9 @@
 /**
  * Admission control: while this process is overloaded, a new request is refused when it arrives, with 503,
  * a `Retry-After` and a `detail` (sent a quarter of a second later, see below), instead of waiting in a queue
- * for seconds (a phone retries anyway, and a quick refusal lets it). Overloaded means one of the configured bounds (SHED_*, src/config.ts) is passed:
- * requests in flight, queries waiting for a PostgreSQL connection, or the event loop's median delay over the
- * last sampling window. The decision is made when a request arrives and never again: an admitted request
+ * for seconds (a phone retries anyway, and a quick refusal lets it). Overloaded means one of the configured
+ * bounds (SHED_*, src/config.ts) is passed: requests in flight, queries waiting for a PostgreSQL connection,
+ * or the event loop's median delay over the last sampling window. The decision is made when a request arrives and never again: an admitted request
  * always finishes. /healthz and /metrics are always served, so a load balancer never mistakes a busy
  * instance for a dead one.
  *
