@@ -48,8 +48,9 @@ export interface AggregationConfig {
 }
 
 /**
- * Admission control (src/plugins/overload.ts): when one of these bounds is passed, a new request is answered
- * 503 with `Retry-After` at once instead of waiting in a queue; requests already admitted always finish.
+ * Admission control (src/plugins/overload.ts): when one of these bounds is passed, a new request is refused
+ * when it arrives (503 with `Retry-After`, sent after `refusalDelayMs`) instead of waiting in a queue;
+ * requests already admitted always finish.
  * Every bound is per worker process; 0 turns it off.
  */
 export interface OverloadConfig {
